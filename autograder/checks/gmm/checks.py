@@ -1,0 +1,308 @@
+"""Hidden checks of the GMM exercise: each judges one behaviour and names the likely mistake.
+
+Judges run on the trusted side only. Reference values come from running the
+same probes on solutions/gmm/gmm.py; known-wrong variants are computed here
+from the inputs, so that feedback can say which mistake a student made.
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+
+from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference
+
+CHECKS = CheckSet("autograder.checks.gmm.probes")
+LOG_2PI = np.log(2 * np.pi)
+
+
+# ---------------------------------------------------------------- log_gaussian_pdf
+
+
+def _log_pdf_variants(X, mean, cov, reference):
+    """What common wrong implementations of log N(x | mean, cov) return."""
+    D = X.shape[1]
+    sign, log_det = np.linalg.slogdet(cov)
+    diff = X - mean
+    maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(cov), diff)
+    diag = np.diag(np.diag(cov))
+    maha_diag = np.einsum("nd,de,ne->n", diff, np.linalg.inv(diag), diff)
+    return {
+        "the -(D/2)·log(2π) normalising term is missing": reference + 0.5 * D * LOG_2PI,
+        "log(2π) is not multiplied by D/2": reference + 0.5 * D * LOG_2PI - 0.5 * LOG_2PI,
+        "only half of -½·log|Σ| is used (the log-determinant needs the factor ½, not ¼)": reference + 0.25 * log_det,
+        "the log-determinant is not halved (use -½·log|Σ|)": reference - 0.5 * log_det,
+        "the log-determinant term is missing": reference + 0.5 * log_det,
+        "the Mahalanobis term is not halved (use -½·(x-μ)ᵀΣ⁻¹(x-μ))": reference - 0.5 * maha,
+        "Σ is used where Σ⁻¹ belongs in the Mahalanobis term": -0.5 * (D * LOG_2PI + log_det
+                                                                      + np.einsum("nd,de,ne->n", diff, cov, diff)),
+        "only the diagonal of the covariance is used (the off-diagonal terms matter)": -0.5 * (
+            D * LOG_2PI + np.sum(np.log(np.diag(cov))) + maha_diag),
+    }
+
+
+@CHECKS.check("log_gaussian_pdf: values match the reference for D = 1, 2, 3, 5", points=3, probe="log_pdf")
+def log_pdf_values(ev):
+    """Partial credit per dimension; feedback names the term that is off."""
+    correct, problems = 0, []
+    for D in (1, 2, 3, 5):
+        X, mean, cov = ev.inputs[f"X{D}"], ev.inputs[f"mean{D}"], ev.inputs[f"cov{D}"]
+        reference = ev.reference[f"D{D}"]
+        try:
+            values = as_array(ev.student[f"D{D}"], f"log_gaussian_pdf (D={D})", reference.shape, ev.types[f"D{D}"])
+            require_finite(values, f"log_gaussian_pdf (D={D})")
+        except Mistake as mistake:
+            problems.append(str(mistake))
+            continue
+        if close(values, reference, rtol=1e-6, atol=1e-6):
+            correct += 1
+            continue
+        mistake = named_mistake(values, _log_pdf_variants(X, mean, cov, reference), rtol=1e-6, atol=1e-6)
+        problems.append(f"D={D}: {mistake}" if mistake else f"D={D}: wrong values ({worst_difference(values, reference)})")
+    return Verdict(correct / 4, "; ".join(dict.fromkeys(problems)))
+
+
+@CHECKS.check("log_gaussian_pdf: returns an (N,) float array", points=1, probe="log_pdf")
+def log_pdf_shape(ev):
+    for D in (1, 2, 3, 5):
+        N = ev.inputs[f"X{D}"].shape[0]
+        value = ev.student[f"D{D}"]
+        if not isinstance(value, np.ndarray) or value.shape != (N,):
+            shape = getattr(value, "shape", None)
+            raise Mistake(f"for X of shape ({N}, {D}) the result should be a NumPy array of shape ({N},); "
+                          f"got {ev.types[f'D{D}']}" + (f" of shape {shape}" if shape is not None else ""))
+        if value.dtype.kind != "f":
+            raise Mistake(f"the result should be a float array; got dtype {value.dtype}")
+
+
+# ---------------------------------------------------------------- e_step
+
+
+def _responsibilities(ev, key="resp"):
+    reference = ev.reference[key]
+    value = ev.student[key]
+    shape = np.shape(value)
+    if shape == reference.shape[::-1] and shape != reference.shape:
+        raise Mistake(f"`resp` has shape {shape}, the transpose of (N, K) = {reference.shape}: "
+                      "responsibilities are returned transposed (one row per data point, one column per component)")
+    return as_array(value, "resp", reference.shape, ev.types[key])
+
+
+@CHECKS.check("e_step: responsibilities match the reference", points=2, probe="e_step")
+def e_step_responsibilities(ev):
+    resp = _responsibilities(ev)
+    reference = ev.reference["resp"]
+    require_finite(resp, "resp")
+    if close(resp, reference, rtol=1e-5, atol=1e-7):
+        return 1.0
+    if not np.allclose(resp.sum(axis=1), 1.0, atol=1e-6):
+        if np.allclose(resp.sum(axis=0), 1.0, atol=1e-6):
+            raise Mistake("responsibilities are normalised over data points (axis 0); each row (one data point) "
+                          "must sum to 1 over the K components")
+        raise Mistake("rows of `resp` do not sum to 1: normalise each point's weighted likelihoods over the components")
+    log_joint = np.log(np.maximum(reference, 1e-300))
+    unweighted = np.exp(log_joint - np.log(ev.inputs["weights"]))
+    unweighted /= unweighted.sum(axis=1, keepdims=True)
+    if close(resp, unweighted, rtol=1e-5, atol=1e-7):
+        raise Mistake("the mixture weights are missing: r_nk ∝ π_k · N(x_n | μ_k, Σ_k)")
+    hard = np.eye(reference.shape[1])[reference.argmax(axis=1)]
+    if close(resp, hard):
+        raise Mistake("responsibilities are hard (0/1) assignments; the E-step needs soft posterior probabilities")
+    raise Mistake(f"responsibilities differ from the reference ({worst_difference(resp, reference)})")
+
+
+@CHECKS.check("e_step: mean log-likelihood matches the reference", points=2, probe="e_step")
+def e_step_log_likelihood(ev):
+    value = as_float(ev.student["mean_log_likelihood"], "mean_log_likelihood", ev.types["mean_log_likelihood"])
+    reference = float(ev.reference["mean_log_likelihood"])
+    N = ev.inputs["X"].shape[0]
+    if np.isclose(value, reference, rtol=1e-6, atol=1e-8):
+        return 1.0
+    if np.isclose(value, reference * N, rtol=1e-6):
+        raise Mistake("the log-likelihood is summed over data points; return the mean over the N points")
+    if np.isclose(value, np.exp(reference), rtol=1e-6):
+        raise Mistake("return the mean log-likelihood, not a likelihood")
+    raise Mistake(f"mean log-likelihood {value:.6g} differs from the reference {reference:.6g}")
+
+
+@CHECKS.check("e_step: stable for points far from every component (log-sum-exp)", points=2, probe="e_step_far")
+def e_step_far_points(ev):
+    """Naive exp() of log-densities near -1e6 underflows to 0/0 = NaN."""
+    hint = (": the densities underflow to 0 — compute in log space and normalise with log-sum-exp "
+            "(scipy.special.logsumexp), never exp() before normalising")
+    value = ev.student["resp"]
+    array = np.asarray(value, dtype=float) if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == ev.reference["resp"].shape:
+        require_finite(array, "resp", hint)
+    resp = _responsibilities(ev)
+    ll = as_float(ev.student["mean_log_likelihood"], "mean_log_likelihood")
+    if not np.isfinite(ll):
+        raise Mistake(f"the mean log-likelihood is {ll}" + hint)
+    score, problems = 0.0, []
+    if close(resp, ev.reference["resp"], rtol=1e-5, atol=1e-6):
+        score += 0.5
+    else:
+        problems.append(f"responsibilities of far-away points are wrong ({worst_difference(resp, ev.reference['resp'])})")
+    if np.isclose(ll, float(ev.reference["mean_log_likelihood"]), rtol=1e-6):
+        score += 0.5
+    else:
+        problems.append(f"mean log-likelihood {ll:.6g} should be {float(ev.reference['mean_log_likelihood']):.6g}")
+    return Verdict(score, "; ".join(problems))
+
+
+# ---------------------------------------------------------------- m_step
+
+
+def _m_step_variants(X, resp, reg):
+    """What common wrong M-steps return: description -> (weights, means, covs)."""
+    N, D = X.shape
+    K = resp.shape[1]
+
+    def estimate(r, divide_by_n=False, normalise=True, add_reg=True, diagonal=False):
+        Nk = r.sum(axis=0)
+        weights = Nk / N if normalise else Nk
+        means = r.T @ X / Nk[:, None]
+        covs = np.empty((K, D, D))
+        for k in range(K):
+            diff = X - means[k]
+            covs[k] = (r[:, k, None] * diff).T @ diff / (N if divide_by_n else Nk[k])
+            if diagonal:
+                covs[k] = np.diag(np.diag(covs[k]))
+            if add_reg:
+                covs[k] += reg * np.eye(D)
+        return weights, means, covs
+
+    hard = np.eye(K)[resp.argmax(axis=1)]
+    return {
+        "covariances are divided by N; divide component k's scatter by N_k = Σ_n r_nk": estimate(resp, divide_by_n=True),
+        "weights are not normalised: π_k = N_k / N, not N_k": estimate(resp, normalise=False),
+        "reg_covar is not added to the covariance diagonals": estimate(resp, add_reg=False),
+        "covariances keep only their diagonal; the M-step needs the full scatter matrix": estimate(resp, diagonal=True),
+        "the M-step uses hard assignments (argmax); weight every point by its soft responsibility r_nk": estimate(hard),
+    }
+
+
+def _m_step_outputs(ev, label):
+    X, resp = ev.inputs["X"], ev.inputs["resp"]
+    K, D = resp.shape[1], X.shape[1]
+    weights = as_array(ev.student[f"{label}_weights"], "weights", (K,), ev.types[f"{label}_weights"])
+    means = as_array(ev.student[f"{label}_means"], "means", (K, D), ev.types[f"{label}_means"])
+    covs = as_array(ev.student[f"{label}_covs"], "covs", (K, D, D), ev.types[f"{label}_covs"])
+    return weights, means, covs
+
+
+def _judge_m_step(ev, label, reg):
+    student = _m_step_outputs(ev, label)
+    reference = tuple(ev.reference[f"{label}_{part}"] for part in ("weights", "means", "covs"))
+    parts = [close(s, r, rtol=1e-6, atol=1e-9) for s, r in zip(student, reference)]
+    if all(parts):
+        return Verdict(1.0)
+    for description, variant in _m_step_variants(ev.inputs["X"], ev.inputs["resp"], reg).items():
+        if all(close(s, v, rtol=1e-6, atol=1e-9) for s, v in zip(student, variant)):
+            return Verdict(sum(parts) / 3 * 0.5, description)
+    wrong = [name for name, ok in zip(("weights", "means", "covariances"), parts) if not ok]
+    details = "; ".join(f"{name}: {worst_difference(s, r)}" for name, s, r, ok in
+                        zip(("weights", "means", "covs"), student, reference, parts) if not ok)
+    return Verdict(sum(parts) / 3, f"{', '.join(wrong)} differ from the reference ({details})")
+
+
+@CHECKS.check("m_step: weights, means and covariances match the reference", points=3, probe="m_step")
+def m_step_values(ev):
+    return _judge_m_step(ev, "default", 1e-6)
+
+
+@CHECKS.check("m_step: honours a non-default reg_covar", points=2, probe="m_step")
+def m_step_reg_covar(ev):
+    reg = float(ev.inputs["reg_covar"])
+    weights, means, covs = _m_step_outputs(ev, "reg")
+    reference = ev.reference["reg_covs"]
+    if close(covs, reference, rtol=1e-6, atol=1e-9):
+        return 1.0
+    D = covs.shape[-1]
+    if close(covs, reference - (reg - 1e-6) * np.eye(D), rtol=1e-6, atol=1e-9):
+        raise Mistake("the reg_covar argument is ignored (1e-6 is always used): add the value passed in")
+    if close(covs, reference - reg * np.eye(D), rtol=1e-6, atol=1e-9):
+        raise Mistake("reg_covar is not added to the covariance diagonals")
+    return _judge_m_step(ev, "reg", reg)
+
+
+@CHECKS.check("m_step: shapes and dtypes", points=1, probe="m_step")
+def m_step_shapes(ev):
+    _m_step_outputs(ev, "default")
+    for part in ("weights", "means", "covs"):
+        if "float" not in ev.types[f"default_{part}"]:
+            raise Mistake(f"`{part}` should be a float NumPy array; got {ev.types[f'default_{part}']}")
+
+
+# ---------------------------------------------------------------- fit_gmm
+
+
+def _sklearn_fit(inputs):
+    """scikit-learn's GaussianMixture run from the same start: the independent referee."""
+    from sklearn.mixture import GaussianMixture
+
+    K = inputs["weights"].shape[0]
+    model = GaussianMixture(
+        n_components=K, covariance_type="full", tol=float(inputs["tol"]),
+        reg_covar=float(inputs["reg_covar"]), max_iter=int(inputs["max_iter"]),
+        weights_init=inputs["weights"], means_init=inputs["means"],
+        precisions_init=np.linalg.inv(inputs["covs"]), init_params="random", random_state=0,
+    ).fit(inputs["X"])
+    return model
+
+
+def _fit_outputs(ev):
+    K, D = ev.inputs["means"].shape
+    weights = as_array(ev.student["weights"], "weights", (K,), ev.types["weights"])
+    means = as_array(ev.student["means"], "means", (K, D), ev.types["means"])
+    covs = as_array(ev.student["covs"], "covs", (K, D, D), ev.types["covs"])
+    history = np.asarray(ev.student["history"], dtype=float)
+    if history.ndim != 1 or history.size == 0:
+        raise Mistake("`history` should be a non-empty list with one mean log-likelihood per E-step")
+    return weights, means, covs, history
+
+
+@CHECKS.check("fit_gmm: agrees with scikit-learn's GaussianMixture from the same start", points=2, probe="fit")
+def fit_matches_sklearn(ev):
+    weights, means, covs, history = _fit_outputs(ev)
+    model = _sklearn_fit(ev.inputs)
+    problems, score = [], 0.0
+    if len(history) == model.n_iter_:
+        score += 0.25
+    elif len(history) == model.n_iter_ + 1 or len(history) == model.n_iter_ - 1:
+        problems.append(f"EM ran {len(history)} iterations where scikit-learn runs {model.n_iter_}: "
+                        "stop as soon as |ℓ_t − ℓ_(t−1)| < tol, comparing consecutive E-steps")
+    else:
+        problems.append(f"EM ran {len(history)} iterations where scikit-learn runs {model.n_iter_} "
+                        "(check the stopping rule and max_iter)")
+    if np.isclose(history[-1], model.lower_bound_, rtol=1e-5, atol=1e-6):
+        score += 0.25
+    else:
+        problems.append(f"final mean log-likelihood {history[-1]:.6g} differs from scikit-learn's {model.lower_bound_:.6g}")
+    fitted = [close(weights, model.weights_, 1e-4, 1e-6), close(means, model.means_, 1e-4, 1e-6),
+              close(covs, model.covariances_, 1e-4, 1e-6)]
+    score += 0.5 * sum(fitted) / 3
+    for name, ok in zip(("weights", "means", "covariances"), fitted):
+        if not ok:
+            problems.append(f"fitted {name} differ from scikit-learn's")
+    return Verdict(score, "; ".join(problems))
+
+
+@CHECKS.check("fit_gmm: the log-likelihood never decreases", points=1, probe="fit")
+def fit_monotone(ev):
+    history = _fit_outputs(ev)[3]
+    require_finite(history, "history")
+    steps = np.diff(history)
+    if np.all(steps >= -1e-9 * np.maximum(1.0, np.abs(history[1:]))):
+        if len(history) < 2:
+            raise Mistake("history has a single entry: EM stopped after one iteration (is the convergence test always true?)")
+        return 1.0
+    first = int(np.argmax(steps < 0))
+    raise Mistake(f"the log-likelihood decreased from {history[first]:.6g} to {history[first + 1]:.6g} at iteration "
+                  f"{first + 2}: EM never lowers it, so an E- or M-step formula is off")
+
+
+@CHECKS.check("fit_gmm: stops after max_iter iterations", points=1, probe="fit_short")
+def fit_max_iter(ev):
+    history = ev.student["history"]
+    if len(history) != 3:
+        raise Mistake(f"with max_iter=3 and tol=0, history should have 3 entries; yours has {len(history)}")

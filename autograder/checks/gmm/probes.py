@@ -1,0 +1,116 @@
+"""Probes of the GMM exercise: they call the student's gmm.py on fixed inputs. No answers here."""
+
+import numpy as np
+
+from autograder.sandboxed.probekit import ContractError, ProbeSet, unpack
+
+PROBES = ProbeSet()
+
+
+def random_spd(rng, D, scale=1.0):
+    """A well-conditioned, non-diagonal symmetric positive-definite (D, D) matrix."""
+    A = rng.normal(size=(D, D))
+    return scale * (A @ A.T / D + 0.5 * np.eye(D))
+
+
+def mixture_data(rng, N=400, D=2, K=3):
+    """N points from K well-separated Gaussians, and a start for EM (weights, means, covs)."""
+    centres = rng.normal(scale=4.0, size=(K, D))
+    labels = rng.integers(K, size=N)
+    X = centres[labels] + rng.normal(size=(N, D)) @ np.linalg.cholesky(random_spd(rng, D, 0.6)).T
+    weights = np.full(K, 1.0 / K)
+    means = X[rng.choice(N, size=K, replace=False)]
+    covs = np.stack([np.eye(D) for _ in range(K)])
+    return {"X": X, "weights": weights, "means": means, "covs": covs}
+
+
+def _log_pdf_inputs(rng):
+    inputs = {}
+    for D in (1, 2, 3, 5):
+        inputs[f"X{D}"] = rng.normal(scale=2.0, size=(50, D))
+        inputs[f"mean{D}"] = rng.normal(size=D)
+        inputs[f"cov{D}"] = random_spd(rng, D, scale=rng.uniform(0.3, 3.0))
+    return inputs
+
+
+@PROBES.probe(inputs=_log_pdf_inputs)
+def log_pdf(gmm, inputs, device):
+    out = {}
+    for D in (1, 2, 3, 5):
+        out[f"D{D}"] = gmm.log_gaussian_pdf(inputs[f"X{D}"], inputs[f"mean{D}"], inputs[f"cov{D}"])
+    return out
+
+
+def _e_step_inputs(rng):
+    data = mixture_data(rng, N=300, D=3, K=4)
+    data["covs"] = np.stack([random_spd(rng, 3) for _ in range(4)])
+    data["weights"] = rng.dirichlet(np.ones(4))
+    return data
+
+
+@PROBES.probe(inputs=_e_step_inputs)
+def e_step(gmm, inputs, device):
+    resp, ll = unpack(gmm.e_step(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"]),
+                      ("resp", "mean_log_likelihood"), "e_step")
+    return {"resp": resp, "mean_log_likelihood": ll}
+
+
+def _far_inputs(rng):
+    """Points thousands of standard deviations from every (narrow) component."""
+    data = mixture_data(rng, N=40, D=2, K=3)
+    data["covs"] = np.stack([0.01 * np.eye(2) for _ in range(3)])
+    data["X"] = data["X"] + np.array([300.0, -200.0])
+    return data
+
+
+@PROBES.probe(inputs=_far_inputs)
+def e_step_far(gmm, inputs, device):
+    resp, ll = unpack(gmm.e_step(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"]),
+                      ("resp", "mean_log_likelihood"), "e_step")
+    return {"resp": resp, "mean_log_likelihood": ll}
+
+
+def _m_step_inputs(rng):
+    data = mixture_data(rng, N=200, D=3, K=3)
+    resp = rng.dirichlet(np.ones(3) * 0.7, size=200)  # soft, uneven responsibilities
+    return {"X": data["X"], "resp": resp, "reg_covar": np.float64(0.05)}
+
+
+@PROBES.probe(inputs=_m_step_inputs)
+def m_step(gmm, inputs, device):
+    out = {}
+    for label, kwargs in (("default", {}), ("reg", {"reg_covar": float(inputs["reg_covar"])})):
+        weights, means, covs = unpack(gmm.m_step(inputs["X"], inputs["resp"], **kwargs),
+                                      ("weights", "means", "covs"), "m_step")
+        out.update({f"{label}_weights": weights, f"{label}_means": means, f"{label}_covs": covs})
+    return out
+
+
+def _fit_inputs(rng):
+    data = mixture_data(rng, N=500, D=2, K=3)
+    data["tol"] = np.float64(1e-4)
+    data["max_iter"] = np.int64(200)
+    data["reg_covar"] = np.float64(1e-3)
+    return data
+
+
+@PROBES.probe(inputs=_fit_inputs, time_s=None)
+def fit(gmm, inputs, device):
+    result = gmm.fit_gmm(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"],
+                         max_iter=int(inputs["max_iter"]), tol=float(inputs["tol"]),
+                         reg_covar=float(inputs["reg_covar"]))
+    weights, means, covs, history = unpack(result, ("weights", "means", "covs", "history"), "fit_gmm")
+    try:
+        history = [float(h) for h in history]
+    except (TypeError, ValueError):
+        raise ContractError("fit_gmm must return history as a list of floats (one mean log-likelihood per E-step)") from None
+    return {"weights": weights, "means": means, "covs": covs, "history": history}
+
+
+@PROBES.probe(inputs=lambda rng: {**mixture_data(rng, N=300, D=2, K=2), "max_iter": np.int64(3)})
+def fit_short(gmm, inputs, device):
+    """max_iter is honoured even when EM has not converged."""
+    result = gmm.fit_gmm(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"],
+                         max_iter=int(inputs["max_iter"]), tol=0.0)
+    weights, means, covs, history = unpack(result, ("weights", "means", "covs", "history"), "fit_gmm")
+    return {"history": [float(h) for h in history], "means": means}

@@ -1,0 +1,195 @@
+"""The `course` command line.
+
+    course validate                      check course.yml against its schema
+    course grade SUBMISSION [...]        grade a submission, write Gradescope results
+    course check EXERCISE [PATH]         public checks only, for students
+    course stubs [--check]               regenerate exercise stubs from solutions
+    course build [--output DIR] [--pdf]  build the lecture site
+    course demo                          validate, grade the reference and a flawed sample
+
+Exit status: 0 when the command did its job (whatever a submission scored);
+2 for a bad command line or unreadable input; 1 when a check the command runs fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.config import ConfigError, load_course
+from autograder.paths import course_root
+
+
+class UsageError(Exception):
+    """A bad command line or input: reported in one line, exit 2."""
+
+
+def _course(args):
+    root = Path(args.course).resolve() if args.course else course_root()
+    return root, load_course(root / "course.yml")
+
+
+def cmd_validate(args) -> int:
+    root, course = _course(args)
+    from autograder.checking import load_checks
+
+    problems = []
+    for exercise in course.exercises:
+        try:
+            load_checks(exercise.id).probe_names()
+        except ModuleNotFoundError:
+            problems.append(f"exercise {exercise.id!r} has no hidden checks (autograder/checks/{exercise.id}/checks.py)")
+        if not (root / "solutions" / exercise.id / exercise.student_file).is_file():
+            problems.append(f"exercise {exercise.id!r} has no reference solutions/{exercise.id}/{exercise.student_file}")
+    for lecture in course.lectures:
+        if not (root / lecture.folder).is_dir():
+            problems.append(f"lecture {lecture.id!r}: folder {lecture.folder} does not exist")
+    if problems:
+        raise UsageError(f"{root / 'course.yml'}: " + "; ".join(problems))
+    print(f"{root / 'course.yml'}: OK — {course.title} ({course.term}), "
+          f"{len(course.lectures)} lectures, {len(course.exercises)} exercises, "
+          f"{sum(e.points for e in course.exercises):g} points")
+    return 0
+
+
+def _device(name: str) -> str:
+    if name == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda was asked for, but no CUDA device is available")
+    return name
+
+
+def cmd_grade(args) -> int:
+    from autograder import report
+    from autograder.grading import grade_submission
+    from autograder.submission import SubmissionError
+
+    root, course = _course(args)
+    for exercise_id in args.exercise or []:
+        try:
+            course.exercise(exercise_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+    submission = Path(args.submission)
+    if not submission.exists():
+        raise UsageError(f"no such submission: {submission}")
+    device = _device(args.device)
+
+    def progress(exercise):
+        if not args.quiet:
+            print(f"grading {exercise.id} ...", file=sys.stderr, flush=True)
+
+    try:
+        result = grade_submission(course, root, submission, args.exercise, device, progress)
+    except SubmissionError as exc:
+        raise UsageError(str(exc)) from None
+    result.write(args.output)
+    if not args.quiet:
+        print(report.render(result))
+        print(f"results written to {args.output}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from autograder.public import run_public_checks
+
+    root, course = _course(args)
+    try:
+        exercise = course.exercise(args.exercise)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    path = Path(args.path) if args.path else root / "exercises" / exercise.id / exercise.student_file
+    if path.is_dir():
+        path = path / exercise.student_file
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    return run_public_checks(root, exercise, path)
+
+
+def cmd_stubs(args) -> int:
+    from autograder.stubgen import generate
+
+    root, _ = _course(args)
+    stale = generate(root, check_only=args.check)
+    for path in stale:
+        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(root)}")
+    if args.check and stale:
+        print("run `course stubs` to regenerate them from solutions/", file=sys.stderr)
+        return 1
+    if not stale:
+        print("all stubs match their solutions")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from autograder.site.build import build_site
+
+    root, course = _course(args)
+    return build_site(root, course, Path(args.output), pdf=args.pdf)
+
+
+def cmd_demo(args) -> int:
+    from autograder import demo
+
+    root, course = _course(args)
+    return demo.run(root, course, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description="genmodels-course: lectures, exercises and an autograder.")
+    parser.add_argument("--course", help="folder holding course.yml (default: found from the current folder)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("validate", help="check course.yml against its schema")
+    p.set_defaults(func=cmd_validate)
+
+    p = commands.add_parser("grade", help="grade a submission and write Gradescope results")
+    p.add_argument("submission", help="a folder or .zip holding <exercise>.py or <exercise>.ipynb files")
+    p.add_argument("--exercise", action="append", metavar="NAME", help="grade only this exercise (repeatable)")
+    p.add_argument("--output", default="results.json", help="results file (default: results.json)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where training smoke tests run")
+    p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
+    p.set_defaults(func=cmd_grade)
+
+    p = commands.add_parser("check", help="run an exercise's public checks on your file")
+    p.add_argument("exercise", help="exercise id, e.g. gmm")
+    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
+    p.set_defaults(func=cmd_check)
+
+    p = commands.add_parser("stubs", help="regenerate exercise stubs from solutions/")
+    p.add_argument("--check", action="store_true", help="only report stubs that are out of date (exit 1 if any)")
+    p.set_defaults(func=cmd_stubs)
+
+    p = commands.add_parser("build", help="build the lecture site (offline HTML)")
+    p.add_argument("--output", default="site", help="output folder (default: site)")
+    p.add_argument("--pdf", action="store_true", help="also export each lecture's slides to PDF")
+    p.set_defaults(func=cmd_build)
+
+    p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
+    p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ConfigError) as exc:
+        message = str(exc)
+        print(f"course {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Grade one submission: locate -> static checks -> inputs -> reference -> sandboxed run -> judge -> score.
+
+Whatever the student's code does, every check of every graded exercise gets a
+result with feedback; only the grader's own failures raise.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import tempfile
+import time
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from autograder import static
+from autograder.checking import CheckSet, Evidence, load_checks
+from autograder.config import Course, Exercise
+from autograder.executor import ProbeOutcome, run_probes
+from autograder.results import CheckResult, ExerciseResult, SubmissionResult
+from autograder.sandboxed.exchange import type_name_of
+from autograder.submission import locate, opened
+
+
+def probe_inputs(checks: CheckSet, names) -> dict:
+    """Inputs for each probe, from a seed derived from the probe's name (the same every run)."""
+    inputs = {}
+    for name in names:
+        probe = checks.probes[name]
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
+    return inputs
+
+
+def import_file(path: Path, module_name: str):
+    """Import a trusted Python file (a reference solution) under a private name."""
+    spec = importlib.util.spec_from_file_location(f"_reference_{module_name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dict:
+    """Run probes on a trusted module in this process (the reference; nbgrader/otter kernels)."""
+    outcomes = {}
+    for name in names:
+        outputs = checks.probes[name].run(module, inputs[name], device)
+        outcomes[name] = ProbeOutcome(
+            name,
+            values={k: _to_plain(v) for k, v in outputs.items()},
+            types={k: type_name_of(v) for k, v in outputs.items()},
+        )
+    return outcomes
+
+
+def _to_plain(value):
+    if hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def reference_outputs(root: str, exercise_id: str, module_name: str, device: str) -> dict:
+    """Reference outputs of every probe that asks for them; computed once per process."""
+    checks = load_checks(exercise_id)
+    names = [n for n in checks.probe_names() if checks.probes[n].reference]
+    reference = import_file(Path(root) / "solutions" / exercise_id / f"{module_name}.py", module_name)
+    return run_in_process(checks, reference, names, probe_inputs(checks, names), device)
+
+
+def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
+    scale = exercise.points / checks.total_points
+    return [
+        CheckResult(exercise.id, check.name, fraction * check.points * scale, check.points * scale, feedback,
+                    check.visibility)
+        for check, (fraction, feedback) in zip(checks.checks, verdicts)
+    ]
+
+
+def _all_zero(exercise, checks, message):
+    return _scaled_results(exercise, checks, [(0.0, message)] * len(checks.checks))
+
+
+def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu") -> ExerciseResult:
+    checks = load_checks(exercise.id)
+    result = ExerciseResult(exercise.id, exercise.title)
+    found = locate(folder, exercise.module_name)
+    if found.problem:
+        result.checks = _all_zero(exercise, checks, found.problem)
+        return result
+    result.notes.append(f"graded {found.origin}")
+    problem = static.syntax_problem(found.source, found.origin)
+    if problem is None:
+        banned = static.banned_imports(found.source, exercise.banned_imports)
+        if banned:
+            module, line = banned[0]
+            problem = f"{found.origin} imports {module} (line {line}), which this exercise does not allow"
+    if problem:
+        result.checks = _all_zero(exercise, checks, problem)
+        return result
+
+    names = checks.probe_names()
+    inputs = probe_inputs(checks, names)
+    reference = reference_outputs(str(root), exercise.id, exercise.module_name, device)
+    with _source_file(found.source) as student_file:
+        report = run_probes(
+            exercise.id, exercise.module_name, student_file, checks.probes, names, inputs,
+            course.limits_for(exercise), device=device, banned=exercise.banned_imports,
+            extra_packages=getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()),
+        )
+    if report.isolation and not report.isolation.strong:
+        result.notes.append(report.isolation.reason)
+    if report.banned:
+        result.checks = _all_zero(exercise, checks, f"your code imported {report.banned} at run time, which this exercise does not allow")
+        return result
+
+    verdicts = []
+    for check in checks.checks:
+        outcome = report.outcomes[check.probe]
+        if not outcome.ok:
+            verdicts.append((0.0, outcome.message))
+            continue
+        ref = reference.get(check.probe)
+        evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
+        verdict = check.verdict(evidence)
+        verdicts.append((verdict.fraction, verdict.feedback))
+    result.checks = _scaled_results(exercise, checks, verdicts)
+    return result
+
+
+@contextmanager
+def _source_file(source: str):
+    """The student's source in a private temporary file, removed afterwards (the sandbox copies it)."""
+    handle = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8")
+    with handle:
+        handle.write(source)
+    try:
+        yield Path(handle.name)
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+
+
+def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=None, device="cpu",
+                     progress=None) -> SubmissionResult:
+    """Grade the named exercises (default: all in course.yml) of one submission."""
+    started = time.monotonic()
+    exercises = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
+    results = []
+    with opened(submission) as folder:
+        for exercise in exercises:
+            if progress:
+                progress(exercise)
+            results.append(grade_exercise(course, root, exercise, folder, device))
+    return SubmissionResult(results, execution_time=time.monotonic() - started)

@@ -1,0 +1,86 @@
+"""Grading results as plain dataclasses, and their Gradescope export.
+
+check result -> exercise result -> submission result. Rendering for a
+terminal lives in `autograder.report`, not here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass
+class CheckResult:
+    exercise: str
+    name: str
+    score: float
+    max_score: float
+    feedback: str
+    visibility: str = "visible"
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score - 1e-9
+
+    def to_dict(self) -> dict:
+        return {
+            "name": f"{self.exercise}: {self.name}",
+            "score": round(self.score, 4),
+            "max_score": round(self.max_score, 4),
+            "status": "passed" if self.passed else "failed",
+            "output": self.feedback,
+            "visibility": self.visibility,
+        }
+
+
+@dataclass
+class ExerciseResult:
+    exercise: str
+    title: str
+    checks: list[CheckResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown once, above the checks
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+
+@dataclass
+class SubmissionResult:
+    exercises: list[ExerciseResult]
+    execution_time: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    def to_gradescope(self) -> dict:
+        lines = list(self.notes)
+        for exercise in self.exercises:
+            lines.append(f"{exercise.exercise}: {exercise.score:.2f} / {exercise.max_score:.2f}")
+            lines.extend(f"  {note}" for note in exercise.notes)
+        return {
+            "score": round(self.score, 4),
+            "execution_time": round(self.execution_time, 3),
+            "output": "\n".join(lines),
+            "tests": [check.to_dict() for exercise in self.exercises for check in exercise.checks],
+        }
+
+    def write(self, path: Path | str) -> None:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_gradescope(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)

@@ -1,0 +1,88 @@
+# Generated from solutions/gmm/gmm.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+"""EM for a Gaussian mixture model, in NumPy.
+
+A mixture of K Gaussians in D dimensions has weights pi (K,), means mu (K, D) and
+covariances Sigma (K, D, D). EM alternates two steps from a given start:
+
+- E-step: responsibilities r_nk = p(z_n = k | x_n), computed in log space;
+- M-step: the weights, means and covariances that maximise the expected
+  complete-data log-likelihood under those responsibilities.
+
+Fill in the four functions below. Work in log space wherever probabilities of
+far-away points could underflow.
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def log_gaussian_pdf(X, mean, cov):
+    """Log-density of a multivariate Gaussian at every row of X.
+
+    Inputs:
+        X:    (N, D) data points.
+        mean: (D,) mean of the Gaussian.
+        cov:  (D, D) symmetric positive-definite covariance.
+    Returns:
+        (N,) array with log N(x_n | mean, cov) for each row x_n.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def e_step(X, weights, means, covs):
+    """E-step: responsibilities and the mean log-likelihood of the data.
+
+    Inputs:
+        X:       (N, D) data points.
+        weights: (K,) mixture weights, non-negative, summing to 1.
+        means:   (K, D) component means.
+        covs:    (K, D, D) component covariances.
+    Returns:
+        resp: (N, K) responsibilities; each row sums to 1, finite even for
+              points far from every component.
+        mean_log_likelihood: float, (1/N) sum_n log p(x_n).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def m_step(X, resp, reg_covar=1e-6):
+    """M-step: maximum-likelihood parameters under the responsibilities.
+
+    Inputs:
+        X:         (N, D) data points.
+        resp:      (N, K) responsibilities, rows summing to 1.
+        reg_covar: float added to the diagonal of every covariance, so that
+                   none becomes singular (a component on a single point).
+    Returns:
+        weights: (K,) summing to 1.
+        means:   (K, D).
+        covs:    (K, D, D), each with reg_covar added to its diagonal.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def fit_gmm(X, weights, means, covs, max_iter=100, tol=1e-6, reg_covar=1e-6):
+    """Run EM from the given start.
+
+    Each iteration runs an E-step (appending its mean log-likelihood to
+    history) and then an M-step. Stop after max_iter iterations, or as soon as
+    the mean log-likelihood changed by less than tol from the previous
+    iteration (the same rule as scikit-learn's GaussianMixture).
+
+    Inputs:
+        X:        (N, D) data points.
+        weights:  (K,) initial weights.
+        means:    (K, D) initial means.
+        covs:     (K, D, D) initial covariances.
+        max_iter: int, the most EM iterations to run.
+        tol:      float, convergence threshold on the change in log-likelihood.
+        reg_covar: float, passed to the M-step.
+    Returns:
+        weights (K,), means (K, D), covs (K, D, D) after the last M-step, and
+        history: list of floats, the mean log-likelihood of every E-step.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
