@@ -1,0 +1,41 @@
+"""Shared fixtures: the course, and grading a submission written on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_course
+from autograder.grading import grade_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+
+@pytest.fixture(scope="session")
+def course():
+    return load_course(ROOT / "course.yml")
+
+
+@pytest.fixture
+def grade(course, tmp_path):
+    """grade(exercise_id, {filename: source}) or grade(exercise_id, folder) -> ExerciseResult."""
+
+    def run(exercise_id, files, device="cpu"):
+        folder = files if isinstance(files, Path) else tmp_path / "submission"
+        if not isinstance(files, Path):
+            folder.mkdir(exist_ok=True)
+            for name, text in files.items():
+                (folder / name).write_text(text, encoding="utf-8")
+        return grade_submission(course, ROOT, folder, [exercise_id], device).exercises[0]
+
+    return run
+
+
+def solution_source(exercise_id: str, filename: str | None = None) -> str:
+    return (ROOT / "solutions" / exercise_id / (filename or f"{exercise_id}.py")).read_text(encoding="utf-8")
+
+
+def feedback_of(result) -> str:
+    return "\n".join(f"{c.name}: {c.feedback}" for c in result.checks if not c.passed)
