@@ -10,6 +10,7 @@ data (JSON, .npz without pickle) comes back.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -34,7 +35,7 @@ class ProbeOutcome:
     name: str
     values: dict | None = None
     types: dict | None = None
-    problem: str | None = None  # exception | not_implemented | contract | timeout | memory | processes | crash | import | malformed
+    problem: str | None = None  # exception | not_implemented | contract | missing | timeout | memory | processes | crash | import | malformed
     message: str = ""
 
     @property
@@ -60,6 +61,9 @@ def describe_error(error: dict) -> tuple[str, str]:
         return "not_implemented", f"not implemented: {name} still raises NotImplementedError"
     if error.get("contract"):
         return "contract", error.get("message", "")
+    missing = re.fullmatch(r"module '(\w+)' has no attribute '(\w+)'", error.get("message", ""))
+    if error.get("type") == "AttributeError" and missing:
+        return "missing", f"missing: your {missing.group(1)}.py defines no `{missing.group(2)}` (check the spelling)"
     text = f"{error.get('type')}: {error.get('message', '')}".rstrip(": ")
     inside = f" in `{function}`" if function and function != "<module>" else ""
     return "exception", f"your code raised {text}{inside}{located}"
