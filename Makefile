@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench clean system-deps
 
 # The venv is (re)installed only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -18,7 +18,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course demo
 
-test: $(STAMP)
+system-deps:
+	@bash .ci/system-deps
+
+test: $(STAMP) system-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)

@@ -1,0 +1,48 @@
+"""`course demo` (what `make demo` runs): validate course.yml, grade the reference and a flawed
+sample submission, print both score tables, and build the lecture site."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from autograder import report
+from autograder.config import Course
+from autograder.grading import grade_submission
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def _reference_submission(root: Path, course: Course, folder: Path) -> Path:
+    for exercise in course.exercises:
+        source = root / "solutions" / exercise.id / exercise.student_file
+        if source.is_file():
+            shutil.copy(source, folder / exercise.student_file)
+    return folder
+
+
+def run(root: Path, course: Course, args) -> int:
+    from autograder.cli import cmd_validate
+
+    cmd_validate(args)
+    graded = [e.id for e in course.exercises]
+    with tempfile.TemporaryDirectory(prefix="course-demo-") as scratch:
+        reference = _reference_submission(root, course, Path(scratch))
+        for title, submission, exercises in (
+            ("Reference solutions (every exercise)", reference, graded),
+            ("Flawed sample submission (autograder/samples/flawed: gmm.py)", SAMPLES / "flawed", ["gmm"]),
+        ):
+            print(f"\n=== {title} ===\n", flush=True)
+            result = grade_submission(course, root, submission, exercises, device="cpu",
+                                      progress=lambda e: print(f"grading {e.id} ...", flush=True))
+            print(report.render(result))
+    if not getattr(args, "no_site", False):
+        try:
+            from autograder.site.build import build_site
+        except ImportError:
+            print("\n(the lecture site builder is not installed yet; skipping `course build`)")
+            return 0
+        print("\n=== Lecture site ===\n", flush=True)
+        return build_site(root, course, root / "site")
+    return 0
