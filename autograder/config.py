@@ -43,7 +43,7 @@ class Limits(_Strict):
     check_time_s: float = Field(default=30, gt=0, description="Wall seconds for a single check.")
     memory_mib: int = Field(default=4096, ge=64, description="Resident memory of the submission's process tree, MiB.")
     processes: int = Field(default=64, ge=1, description="Processes and threads the submission may run at once.")
-    output_kib: int = Field(default=1024, ge=1, description="Bytes the submission may print or write, KiB.")
+    output_kib: int = Field(default=1024, ge=1, description="What the submission may print (stdout and stderr together), KiB.")
 
 
 class LimitOverrides(_Strict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from autograder.sandboxed import exchange
 
 ENGINE = Path(__file__).resolve().parent
 POLL_S = 0.05
+FILE_BYTES = 256 * 1024 * 1024  # any one file written in the sandbox (the probes' outputs included)
 STARTUP_S = 120.0  # interpreter + numpy/torch import before student code runs; not the student's time
 
 
@@ -92,6 +94,19 @@ def build_kit(kit: Path, exercise_id: str, extra_packages=()):
         copy(relative)
 
 
+def _ended(returncode) -> str:
+    """Why the sandboxed process ended on its own, for a student."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if -returncode == signal.SIGXFSZ:
+            return "the process wrote a file larger than the grader allows and was stopped"
+        return f"the process was killed by {name} during this check (a crash in native code?)"
+    return f"the process ended during this check (exit code {returncode}): does your code call exit()?"
+
+
 class _Run:
     """One launch of the runner over `names`, watched until it ends or is killed."""
 
@@ -145,9 +160,13 @@ class _Run:
                 if running is None and now - current_since > 5:
                     break  # all done, but student threads keep the process alive
                 usage = watchdog.usage(process.pid)
+                printed = stdout_path.stat().st_size if stdout_path.exists() else 0
                 elapsed = now - current_since
                 if usage.rss_bytes > memory:
                     failure = ("memory", f"used more than {self.limits.memory_mib} MiB of memory; it was stopped")
+                elif printed > self.limits.output_kib * 1024:
+                    failure = ("output", f"printed more than {self.limits.output_kib} KiB; it was stopped "
+                               "(remove the print calls from your loops)")
                 elif usage.threads > self.limits.processes:
                     failure = ("processes", f"started more than {self.limits.processes} processes or threads; it was stopped")
                 elif now > self.deadline:
@@ -169,7 +188,7 @@ class _Run:
 
     def _settle(self, names, current, failure, returncode):
         """Record every finished probe; blame the one running at the end; return what is left."""
-        max_bytes = self.limits.output_kib * 1024 * 8
+        max_bytes = FILE_BYTES
         banned = exchange.read_json(self.out / "banned.json") if os.path.lexists(self.out / "banned.json") else None
         if banned and not self.report.banned:
             self.report.banned = str(banned.get("module", "?"))[:200]
@@ -196,7 +215,7 @@ class _Run:
                 return []
             # The first unfinished probe was running (or about to) when the process ended: blame it,
             # so that every launch settles at least one probe and the loop always ends.
-            problem, message = failure or ("crash", f"the process ended during this check (exit code {returncode})")
+            problem, message = failure or ("crash", _ended(returncode))
             self.report.outcomes[name] = ProbeOutcome(name, problem=problem, message=message)
             return names[index + 1:]
         return []
@@ -217,7 +236,7 @@ def run_probes(exercise_id, module_name, student_file, probes, names, inputs, li
         for name in names:
             arrays = {k: np.asarray(v) for k, v in (inputs.get(name) or {}).items()}
             np.savez(box / "inputs" / f"{name}.npz", **arrays)
-        launch = sandbox.Launch(box=box, kit=kit, output_bytes=limits.output_kib * 1024 * 8, device=device)
+        launch = sandbox.Launch(box=box, kit=kit, output_bytes=FILE_BYTES, device=device)
         box_in, kit_in = sandbox.paths(isolation, launch)
         time_limits = {"import": limits.check_time_s}
         time_limits.update({name: probes[name].time_s or limits.check_time_s for name in names})

@@ -206,3 +206,19 @@ def test_student_code_cannot_see_course_files_or_network(grade):
     source = REFERENCE.replace("    K = len(weights)\n", spy + "    K = len(weights)\n")
     result = grade("gmm", {"gmm.py": source})
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_flood_of_prints_is_stopped(course, tmp_path):
+    exercise = course.exercise("gmm").model_copy(update={"limits": LimitOverrides(output_kib=64, check_time_s=20)})
+    small = course.model_copy(update={"exercises": [exercise]})
+    source = REFERENCE.replace("    Nk = resp.sum(axis=0)", "    while True:\n        print('debug ' * 100)\n    Nk = resp.sum(axis=0)")
+    result = grade_with(small, tmp_path, source)
+    assert "printed more than 64 KiB" in feedback_of(result)
+    assert all(c.passed for c in result.checks if c.name.startswith("e_step"))
+
+
+def test_sys_exit_in_a_function_is_an_exception_not_a_verdict(grade):
+    source = REFERENCE.replace("    K = len(weights)\n", "    import sys\n    sys.exit(0)\n")
+    result = grade("gmm", {"gmm.py": source})
+    assert "SystemExit" in feedback_of(result)
+    assert not any(c.passed for c in result.checks if c.name.startswith("e_step"))
