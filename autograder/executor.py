@@ -120,6 +120,13 @@ class _Run:
     def _started(self, name) -> bool:
         return os.path.lexists(self.out / f"{name}.started")
 
+    def _json(self, name) -> dict:
+        """A runner status file, or {} when it is missing or unreadable (hostile code may write anything)."""
+        try:
+            return exchange.read_json(self.out / f"{name}.json") or {}
+        except Exception:
+            return {}
+
     def _record(self, name, max_bytes):
         try:
             payload = exchange.read_json(self.out / f"{name}.json")
@@ -128,7 +135,7 @@ class _Run:
                 return ProbeOutcome(name, values, types)
             problem, message = describe_error(payload.get("error") or {})
             return ProbeOutcome(name, problem=problem, message=message)
-        except (ValueError, KeyError, OSError, TypeError, AttributeError) as exc:
+        except Exception as exc:  # hostile bytes can break any reader: never the grader
             return ProbeOutcome(name, problem="malformed", message=f"the check's output could not be read back ({exc})")
 
     def go(self, names, argv, stdout_path):
@@ -189,7 +196,7 @@ class _Run:
     def _settle(self, names, current, failure, returncode):
         """Record every finished probe; blame the one running at the end; return what is left."""
         max_bytes = FILE_BYTES
-        banned = exchange.read_json(self.out / "banned.json") if os.path.lexists(self.out / "banned.json") else None
+        banned = self._json("banned")
         if banned and not self.report.banned:
             self.report.banned = str(banned.get("module", "?"))[:200]
         if not self._finished("import"):
@@ -198,7 +205,7 @@ class _Run:
             for name in names:
                 self.report.outcomes[name] = ProbeOutcome(name, problem=problem, message=message)
             return []
-        payload = exchange.read_json(self.out / "import.json") or {}
+        payload = self._json("import")
         if payload.get("ok") is not True:
             problem, message = describe_error(payload.get("error") or {})
             message = "importing your file failed: " + message.removeprefix("your code raised ")

@@ -222,3 +222,20 @@ def test_sys_exit_in_a_function_is_an_exception_not_a_verdict(grade):
     result = grade("gmm", {"gmm.py": source})
     assert "SystemExit" in feedback_of(result)
     assert not any(c.passed for c in result.checks if c.name.startswith("e_step"))
+
+
+def test_forged_outputs_cannot_raise_the_score(grade):
+    """Code that writes the runner's files itself and exits is judged on the numbers it forged."""
+    forger = (
+        "import json, os, sys\n"
+        "out = sys.argv[sys.argv.index('--out') + 1]\n"
+        "for name in sys.argv[sys.argv.index('--run') + 1].split(','):\n"
+        "    json.dump({'ok': True, 'values': {'score': {'kind': 'float', 'value': 100.0}}}, open(f'{out}/{name}.json', 'w'))\n"
+        "    open(f'{out}/{name}.npz', 'wb').close()\n"
+        "json.dump({'ok': True}, open(f'{out}/import.json', 'w'))\n"
+        "os.symlink('/etc/passwd', f'{out}/fit.npz') if not os.path.exists(f'{out}/fit.npz') else None\n"
+        "os._exit(0)\n"
+    )
+    result = grade("gmm", {"gmm.py": forger + REFERENCE})
+    assert result.score == 0
+    assert result.max_score == pytest.approx(20)
