@@ -48,11 +48,15 @@ def _e_step_inputs(rng):
     return data
 
 
-@PROBES.probe(inputs=_e_step_inputs)
-def e_step(gmm, inputs, device):
+def _call_e_step(gmm, inputs):
     resp, ll = unpack(gmm.e_step(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"]),
                       ("resp", "mean_log_likelihood"), "e_step")
     return {"resp": resp, "mean_log_likelihood": ll}
+
+
+@PROBES.probe(inputs=_e_step_inputs)
+def e_step(gmm, inputs, device):
+    return _call_e_step(gmm, inputs)
 
 
 def _far_inputs(rng):
@@ -65,9 +69,7 @@ def _far_inputs(rng):
 
 @PROBES.probe(inputs=_far_inputs)
 def e_step_far(gmm, inputs, device):
-    resp, ll = unpack(gmm.e_step(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"]),
-                      ("resp", "mean_log_likelihood"), "e_step")
-    return {"resp": resp, "mean_log_likelihood": ll}
+    return _call_e_step(gmm, inputs)
 
 
 def _m_step_inputs(rng):
