@@ -66,6 +66,18 @@ def _device(name: str) -> str:
     return name
 
 
+def _timestamp(text: str):
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a UTC offset, e.g. {text}+01:00")
+    return value
+
+
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
@@ -87,7 +99,7 @@ def cmd_grade(args) -> int:
             print(f"grading {exercise.id} ...", file=sys.stderr, flush=True)
 
     try:
-        result = grade_submission(course, root, submission, args.exercise, device, progress)
+        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at)
     except SubmissionError as exc:
         raise UsageError(str(exc)) from None
     result.write(args.output)
@@ -155,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", action="append", metavar="NAME", help="grade only this exercise (repeatable)")
     p.add_argument("--output", default="results.json", help="results file (default: results.json)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where training smoke tests run")
+    p.add_argument("--submitted-at", type=_timestamp, metavar="ISO",
+                   help="when it was submitted (e.g. 2026-12-05T10:00:00+01:00): applies each exercise's late policy")
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
     p.set_defaults(func=cmd_grade)
 

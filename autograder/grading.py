@@ -21,6 +21,7 @@ from autograder import static
 from autograder.checking import CheckSet, Evidence, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
+from autograder.late import kept_fraction
 from autograder.results import CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed.exchange import type_name_of
 from autograder.submission import locate, opened
@@ -147,8 +148,11 @@ def _source_file(source: str):
 
 
 def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=None, device="cpu",
-                     progress=None) -> SubmissionResult:
-    """Grade the named exercises (default: all in course.yml) of one submission."""
+                     progress=None, submitted_at=None) -> SubmissionResult:
+    """Grade the named exercises (default: all in course.yml) of one submission.
+
+    With `submitted_at` (an aware datetime), each exercise's late policy applies.
+    """
     started = time.monotonic()
     exercises = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
     results = []
@@ -156,5 +160,9 @@ def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=
         for exercise in exercises:
             if progress:
                 progress(exercise)
-            results.append(grade_exercise(course, root, exercise, folder, device))
+            result = grade_exercise(course, root, exercise, folder, device)
+            result.kept_fraction, note = kept_fraction(exercise, submitted_at)
+            if note:
+                result.notes.append(note)
+            results.append(result)
     return SubmissionResult(results, execution_time=time.monotonic() - started)

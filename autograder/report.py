@@ -24,6 +24,8 @@ def render(result: SubmissionResult, title: str | None = None) -> str:
             if check.feedback and not check.passed:
                 for line in textwrap.wrap(check.feedback, width - 10):
                     lines.append(f"       {line}")
+        if exercise.kept_fraction < 1:
+            lines.append(f"  {'before the late penalty':<{name_width}} {exercise.raw_score:5.2f}/{exercise.max_score:<5.2f}")
         lines.append(f"  {'total':<{name_width}} {exercise.score:5.2f}/{exercise.max_score:<5.2f}")
         lines.append("")
     lines.append(f"score {result.score:.2f} / {result.max_score:.2f} in {result.execution_time:.1f} s")

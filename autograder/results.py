@@ -43,10 +43,15 @@ class ExerciseResult:
     title: str
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown once, above the checks
+    kept_fraction: float = 1.0  # below 1 for a late submission (see autograder.late)
+
+    @property
+    def raw_score(self) -> float:
+        return sum(c.score for c in self.checks)
 
     @property
     def score(self) -> float:
-        return sum(c.score for c in self.checks)
+        return self.raw_score * self.kept_fraction
 
     @property
     def max_score(self) -> float:
