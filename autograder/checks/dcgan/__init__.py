@@ -1,0 +1,1 @@
+"""Hidden checks of the DCGAN exercise (shapes, layer layout, initialisation)."""

@@ -1,0 +1,87 @@
+"""Probes of the DCGAN exercise: build the student's Generator and Discriminator, report shapes and layout."""
+
+import numpy as np
+import torch
+
+from autograder.sandboxed.probekit import ContractError, ProbeSet
+
+PROBES = ProbeSet()
+
+CONV_TYPES = ("Conv2d", "ConvTranspose2d")
+
+
+def _layout(model):
+    """Leaf modules in registration order, as plain data: type name, stride, parameter shapes."""
+    types, strides, shapes = [], [], []
+    for module in model.modules():
+        if list(module.children()):
+            continue
+        types.append(type(module).__name__)
+        stride = getattr(module, "stride", None)
+        strides.append(int(stride[0]) if isinstance(stride, tuple) else -1)
+    for parameter in model.parameters():
+        shapes.append(list(parameter.shape))
+    return {"types": types, "strides": strides, "shapes": [str(s) for s in shapes]}
+
+
+def _shape_inputs(rng):
+    return {"z": rng.normal(size=(5, 32)).astype(np.float32), "z16": rng.normal(size=(3, 16)).astype(np.float32),
+            "x": rng.uniform(-1, 1, size=(5, 1, 8, 8)).astype(np.float32)}
+
+
+@PROBES.probe(inputs=_shape_inputs)
+def shapes(dcgan, inputs, device):
+    torch.manual_seed(0)
+    out = {}
+    for label, kwargs, z in (("default", {}, inputs["z"]), ("small", {"z_dim": 16, "base_channels": 8}, inputs["z16"])):
+        generator = dcgan.Generator(**kwargs).to(device).eval()
+        discriminator = dcgan.Discriminator(**({"base_channels": 8} if label == "small" else {})).to(device).eval()
+        with torch.no_grad():
+            images = generator(torch.as_tensor(z, device=device))
+            big = generator(torch.as_tensor(z * 100.0, device=device))  # Tanh keeps even extreme inputs in [-1, 1]
+            logits = discriminator(torch.as_tensor(inputs["x"], device=device))
+        for name, value in (("images", images), ("big", big), ("logits", logits)):
+            if not isinstance(value, torch.Tensor):
+                raise ContractError(f"forward must return a tensor; it returned {type(value).__name__}")
+            out[f"{label}_{name}"] = value
+    return out
+
+
+@PROBES.probe()
+def layout(dcgan, inputs, device):
+    torch.manual_seed(0)
+    out = {}
+    for name, model in (("generator", dcgan.Generator()), ("discriminator", dcgan.Discriminator())):
+        for key, value in _layout(model).items():
+            out[f"{name}_{key}"] = value
+    return out
+
+
+@PROBES.probe()
+def init(dcgan, inputs, device):
+    """Weights right after construction (base_channels=64 for many samples), grouped by kind."""
+    torch.manual_seed(0)
+    conv_w, conv_b, bn_w, bn_b = [], [], [], []
+    for model in (dcgan.Generator(base_channels=64), dcgan.Discriminator(base_channels=64)):
+        for module in model.modules():
+            kind = type(module).__name__
+            if kind in CONV_TYPES:
+                conv_w.append(module.weight.detach().flatten())
+                if module.bias is not None:
+                    conv_b.append(module.bias.detach().flatten())
+            elif kind == "BatchNorm2d" and module.weight is not None:
+                bn_w.append(module.weight.detach().flatten())
+                bn_b.append(module.bias.detach().flatten())
+    join = lambda parts: torch.cat(parts) if parts else torch.zeros(0)  # noqa: E731
+    return {"conv_w": join(conv_w), "conv_b": join(conv_b), "bn_w": join(bn_w), "bn_b": join(bn_b)}
+
+
+@PROBES.probe()
+def init_fn(dcgan, inputs, device):
+    """init_weights on its own, applied to fresh layers."""
+    torch.manual_seed(0)
+    conv, bn = torch.nn.Conv2d(64, 64, 4), torch.nn.BatchNorm2d(512)
+    conv.apply(dcgan.init_weights)
+    bn.apply(dcgan.init_weights)
+    return {"fn_conv_w": conv.weight.detach().flatten(), "fn_conv_b": conv.bias.detach(),
+            "fn_bn_w": bn.weight.detach(), "fn_bn_b": bn.bias.detach()}

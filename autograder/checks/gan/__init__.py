@@ -1,0 +1,1 @@
+"""Hidden checks of the GAN exercise (losses, training step, ring smoke test)."""

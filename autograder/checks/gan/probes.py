@@ -1,0 +1,157 @@
+"""Probes of the GAN exercise: they call the student's gan.py on fixed inputs. No answers here.
+
+The training probes build the course's small GAN (genmodels.gan) themselves from
+a seed, so the trusted side can rebuild the same networks and compare weights.
+"""
+
+import numpy as np
+import torch
+
+from autograder.sandboxed.probekit import ContractError, ProbeSet, unpack
+
+KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
+PROBES = ProbeSet()
+
+STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
+STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
+SMOKE_SEED = 0
+
+
+def _tensor(array):
+    return torch.as_tensor(np.asarray(array), dtype=torch.float32)
+
+
+def _scalar_report(value, prefix):
+    """A loss as plain data: the number, and whether it was a 0-d tensor that carries a gradient."""
+    out = {f"{prefix}": value}
+    if isinstance(value, torch.Tensor):
+        out[f"{prefix}_shape"] = list(value.shape)
+        out[f"{prefix}_grad"] = bool(value.requires_grad)
+    return out
+
+
+def _loss_inputs(rng):
+    return {
+        "real": rng.normal(scale=3.0, size=(64, 1)).astype(np.float32),
+        "fake": rng.normal(scale=3.0, size=(40, 1)).astype(np.float32),  # another batch size
+        "real_flat": rng.normal(scale=2.0, size=(24,)).astype(np.float32),
+        "fake_flat": rng.normal(scale=2.0, size=(36,)).astype(np.float32),
+        # confident discriminators: both signs, ±200, where log(sigmoid(x)) underflows to -inf
+        "real_extreme": np.array([200.0, -200.0, 150.0, -120.0, 0.5, 90.0], dtype=np.float32)[:, None],
+        "fake_extreme": np.array([-200.0, 200.0, -150.0, 120.0, -0.5, -90.0, 30.0, -30.0], dtype=np.float32)[:, None],
+    }
+
+
+@PROBES.probe(inputs=_loss_inputs)
+def losses(gan, inputs, device):
+    out = {}
+    for label, real, fake in (("random", "real", "fake"), ("flat", "real_flat", "fake_flat"),
+                              ("extreme", "real_extreme", "fake_extreme")):
+        r = _tensor(inputs[real]).to(device).requires_grad_()
+        f = _tensor(inputs[fake]).to(device).requires_grad_()
+        out.update(_scalar_report(gan.discriminator_loss(r, f), f"{label}_d"))
+        out.update(_scalar_report(gan.generator_loss(f), f"{label}_g"))
+        out.update(_scalar_report(gan.generator_loss_minimax(f), f"{label}_minimax"))
+    return out
+
+
+def _gradient_inputs(rng):
+    """Fake logits a confident discriminator gives early in training: clearly negative, not near 0."""
+    return {"fake": rng.uniform(-12.0, -6.0, size=(32, 1)).astype(np.float32)}
+
+
+@PROBES.probe(inputs=_gradient_inputs)
+def gradients(gan, inputs, device):
+    out = {}
+    for name in ("generator_loss", "generator_loss_minimax"):
+        fake = _tensor(inputs["fake"]).to(device).requires_grad_()
+        loss = getattr(gan, name)(fake)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ContractError(f"{name} must return a scalar tensor; it returned {type(loss).__name__}")
+        loss.reshape(()).backward()
+        out[name] = fake.grad if fake.grad is not None else np.zeros(fake.shape, dtype=np.float32)
+        out[f"{name}_value"] = float(loss.detach().reshape(()))
+    return out
+
+
+# ---------------------------------------------------------------- gan_train_step
+
+
+class _Recording(torch.optim.SGD):
+    """Plain SGD that also records, at each step(), which optimizer stepped and the generator's parameters."""
+
+    def __init__(self, params, lr, tag, log, generator):
+        super().__init__(params, lr=lr)
+        self.tag, self.log, self.generator = tag, log, generator
+
+    def step(self, closure=None):
+        self.log.append((self.tag, [p.detach().clone() for p in self.generator.parameters()]))
+        return super().step(closure)
+
+
+def _step_inputs(rng):
+    return {
+        "real1": rng.normal(size=(24, 2)).astype(np.float32),
+        "z1": rng.normal(size=(20, 4)).astype(np.float32),  # fake batch of another size
+        "real2": rng.normal(size=(24, 2)).astype(np.float32),
+        "z2": rng.normal(size=(20, 4)).astype(np.float32),
+        "stale": np.float32(3.0),  # gradients left over from earlier work, before the first call
+    }
+
+
+def _two_steps(gan, inputs, device, stale):
+    from genmodels.gan import MLPGANConfig, linear_parameters, make_mlp_gan
+
+    generator, discriminator = make_mlp_gan(MLPGANConfig(**STEP_MODEL), seed=7)
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    log = []
+    g_opt = _Recording(generator.parameters(), STEP_LR, "g", log, generator)
+    d_opt = _Recording(discriminator.parameters(), STEP_LR, "d", log, generator)
+    if stale:
+        for p in [*generator.parameters(), *discriminator.parameters()]:
+            p.grad = torch.full_like(p, float(inputs["stale"]))
+    out, returned = {}, []
+    for call in (1, 2):
+        real = _tensor(inputs[f"real{call}"]).to(device)
+        z = _tensor(inputs[f"z{call}"]).to(device)
+        d_loss, g_loss = unpack(gan.gan_train_step(generator, discriminator, g_opt, d_opt, real, z),
+                                ("d_loss", "g_loss"), "gan_train_step")
+        returned += [d_loss, g_loss]
+        out[f"d_loss{call}"], out[f"g_loss{call}"] = d_loss, g_loss
+    out["generator"] = linear_parameters(generator)
+    out["discriminator"] = linear_parameters(discriminator)
+    out["step_order"] = "".join(tag for tag, _ in log)[:20]
+    # the generator as the first generator step found it: the D step before it must not have moved it
+    first_g = next((params for tag, params in log if tag == "g"), None)
+    out["generator_before_g_step"] = [p.cpu() for p in first_g] if first_g else None
+    return out
+
+
+@PROBES.probe(inputs=_step_inputs)
+def train_step(gan, inputs, device):
+    return _two_steps(gan, inputs, device, stale=False)
+
+
+@PROBES.probe(inputs=_step_inputs)
+def train_step_stale(gan, inputs, device):
+    """The same two calls, with non-zero .grad on every parameter before the first one."""
+    out = _two_steps(gan, inputs, device, stale=True)
+    return {"generator": out["generator"], "discriminator": out["discriminator"]}
+
+
+# ---------------------------------------------------------------- training smoke test
+
+
+@PROBES.probe(time_s=150, reference=False)
+def smoke_ring(gan, inputs, device):
+    """Train the course GAN on the ring of 8 Gaussians with the student's step; return the generator."""
+    from genmodels.data import ring_of_gaussians
+    from genmodels.gan import SMOKE, linear_parameters, train_gan
+
+    if device == "cpu":
+        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
+    torch.manual_seed(SMOKE_SEED)
+    data = ring_of_gaussians(SMOKE.n_data, std=SMOKE.ring_std, seed=SMOKE_SEED)
+    generator, _, _ = train_gan(gan.gan_train_step, data, SMOKE.model, SMOKE.train, seed=SMOKE_SEED,
+                                      device=device)
+    return {"generator": linear_parameters(generator)}

@@ -1,0 +1,148 @@
+"""The GAN exercise: reference, stub, realistic mistakes, correct alternatives, the ring smoke test.
+
+Full sandboxed grading (every check, the training smoke test included) runs for the
+reference, the stub, the correct alternatives and one broken loss. Every wrong
+submission in tests/submissions/gan/ is also judged by the same check definitions
+in-process (the path the nbgrader/otter exports take), without the smoke test, so
+that the whole catalogue of mistakes stays fast to test.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.checking import Evidence, Verdict, load_checks
+from autograder.config import load_course
+from autograder.grading import grade_submission, import_file, reference_outputs, run_in_process
+from conftest import ROOT, SUBMISSIONS, feedback_of
+
+torch.set_num_threads(1)
+
+GAN_SUBMISSIONS = SUBMISSIONS / "gan"
+SMOKE_CHECK = "training smoke test: the course GAN trained with your step covers the ring of 8 Gaussians"
+
+# submission file -> (words the feedback must use, check names (prefixes) that must fail)
+MISTAKES = {
+    "labels_swapped": ("labels are swapped", ["discriminator_loss:", "gan_train_step: parameters"]),
+    "saturating_generator_loss": ("saturating minimax loss", ["generator_loss: the non-saturating", "generator losses:"]),
+    "log_of_sigmoid": ("log(sigmoid(x))", ["all three losses"]),
+    "sigmoid_twice": ("sigmoid is applied twice", ["discriminator_loss:", "generator_loss:"]),
+    "sum_not_mean": ("sums instead of means", ["discriminator_loss:", "generator_loss:"]),
+    "generator_first": ("generator is updated first", ["gan_train_step: the discriminator step comes first",
+                                                       "gan_train_step: parameters"]),
+    "no_zero_grad": ("not zeroed", ["gan_train_step: parameters", "gan_train_step: zeroes gradients"]),
+    "minimax_in_step": ("saturating minimax loss", ["gan_train_step: parameters"]),
+    "d_loss_halved": ("halved", ["gan_train_step: parameters", "gan_train_step: returns"]),
+    "names_swapped": ("names are swapped", ["generator losses:"]),
+    "no_detach_no_zero_grad": ("not detached", ["gan_train_step: parameters"]),
+}
+ALTERNATIVES = ["ok_logsigmoid", "ok_single_pass"]
+
+
+def judge_in_process(path: Path, skip=("smoke_ring",)) -> dict:
+    """check name -> Verdict, running the probes on `path` in this process (no sandbox, no smoke test)."""
+    checks = load_checks("gan")
+    names = [n for n in checks.probe_names() if n not in skip]
+    module = import_file(path, f"gan_{path.stem}")
+    reference = reference_outputs(str(ROOT), "gan", "gan", "cpu")
+    verdicts = {}
+    for name in names:
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        inputs = checks.probes[name].make_inputs(rng) if checks.probes[name].make_inputs else {}
+        try:
+            outcome = run_in_process(checks, module, [name], {name: inputs})[name]
+        except Exception as error:  # noqa: BLE001 - a wrong submission may raise anything
+            for check in (c for c in checks.checks if c.probe == name):
+                verdicts[check.name] = Verdict(0.0, f"{type(error).__name__}: {error}")
+            continue
+        for check in (c for c in checks.checks if c.probe == name):
+            evidence = Evidence(inputs, outcome.values, outcome.types, reference[name].values)
+            verdicts[check.name] = check.verdict(evidence)
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """grade(source_path) -> ExerciseResult of the full sandboxed grading, cached per file."""
+    course = load_course(ROOT / "course.yml")
+    cache = {}
+
+    def run(source: Path):
+        if source not in cache:
+            folder = tmp_path_factory.mktemp(source.stem)
+            (folder / "gan.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+            cache[source] = grade_submission(course, ROOT, folder, ["gan"], "cpu").exercises[0]
+        return cache[source]
+
+    return run
+
+
+def test_catalogue_has_every_named_mistake():
+    assert {p.stem for p in GAN_SUBMISSIONS.glob("*.py")} >= set(MISTAKES) | set(ALTERNATIVES)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_points_and_is_named(name):
+    words, failing = MISTAKES[name]
+    verdicts = judge_in_process(GAN_SUBMISSIONS / f"{name}.py")
+    lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
+    assert lost, f"{name} got full marks"
+    for prefix in failing:
+        assert any(check.startswith(prefix) for check in lost), f"{name}: no failing check starts with {prefix!r}"
+    feedback = "\n".join(v.feedback for v in lost.values())
+    assert words in feedback, f"{name}: feedback does not say {words!r}:\n{feedback}"
+
+
+@pytest.mark.parametrize("name", ALTERNATIVES)
+def test_correct_alternative_in_process(name):
+    verdicts = judge_in_process(GAN_SUBMISSIONS / f"{name}.py")
+    assert all(v.fraction == 1 for v in verdicts.values()), {k: v.feedback for k, v in verdicts.items() if v.fraction < 1}
+
+
+def test_reference_full_marks_with_smoke_test(graded):
+    result = graded(ROOT / "solutions" / "gan" / "gan.py")
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+    assert any(c.name == SMOKE_CHECK and c.passed for c in result.checks)
+
+
+def test_stub_scores_zero(graded):
+    result = graded(ROOT / "exercises" / "gan" / "gan.py")
+    assert result.score == 0
+    assert "not implemented" in feedback_of(result)
+
+
+@pytest.mark.parametrize("name", ALTERNATIVES)
+def test_correct_alternative_full_marks_sandboxed(graded, name):
+    result = graded(GAN_SUBMISSIONS / f"{name}.py")
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_broken_loss_fails_the_smoke_test(graded):
+    result = graded(GAN_SUBMISSIONS / "labels_swapped.py")
+    smoke = next(c for c in result.checks if c.name == SMOKE_CHECK)
+    assert not smoke.passed
+    assert "modes" in smoke.feedback
+
+
+def test_smoke_scoring_on_known_samples():
+    from genmodels.data import ring_centres, ring_of_gaussians
+    from genmodels.gan import score_modes
+
+    perfect = score_modes(ring_of_gaussians(2000, std=0.1, seed=3), ring_centres())
+    assert perfect.modes_covered == 8 and perfect.share_near_mode > 0.99
+    collapsed = score_modes(np.tile(ring_centres()[:1], (2000, 1)), ring_centres())
+    assert collapsed.modes_covered == 1
+    assert score_modes(np.full((10, 2), np.nan), ring_centres()).modes_covered == 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_reference_full_marks_on_cuda():
+    course = load_course(ROOT / "course.yml")
+    result = grade_submission(course, ROOT, ROOT / "solutions" / "gan", ["gan"], "cuda").exercises[0]
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
