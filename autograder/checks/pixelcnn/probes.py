@@ -1,0 +1,236 @@
+"""Probes of the PixelCNN exercise: they call the student's pixelcnn.py on fixed inputs. No answers here.
+
+Layers are read by behaviour: `layer.weight` (the effective weight under
+torch.nn.utils.parametrize, the raw one otherwise) only ever goes through the
+reference mask on the trusted side, and the smoke test reads each trained
+layer's effective kernel by feeding it impulses (genmodels.pixelcnn).
+"""
+
+import functools
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.sandboxed.probekit import ContractError, ProbeSet
+
+KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
+
+PROBES = ProbeSet()
+
+KERNEL_SIZES = (1, 3, 5, 7)
+# (in_channels, out_channels, kernel_size, mask_type, extra conv kwargs)
+CONV_CASES = ((1, 3, 3, "A", {}), (2, 4, 5, "B", {}), (3, 2, 3, "B", {"bias": False}), (1, 2, 7, "A", {}))
+CHAIN_SHAPE = (1, 4, 5)  # (C, H, W) for the deterministic sampling model
+SAMPLE_SHAPE = (1, 6, 6)
+SAMPLE_LOGIT = float(np.log(3.0))  # p = 0.75 for every pixel
+
+
+@contextmanager
+def one_thread(device):
+    """Run on one CPU thread (restored afterwards): these tensors are tiny, and a second thread that
+    spins waiting for a busy core makes a probe many times slower, never faster."""
+    previous = torch.get_num_threads()
+    if not str(device).startswith("cuda"):
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def probe(**kwargs):
+    """PROBES.probe, with the probe run on one CPU thread."""
+
+    def register(run):
+        @functools.wraps(run)
+        def on_one_thread(module, inputs, device):
+            with one_thread(device):
+                return run(module, inputs, device)
+
+        return PROBES.probe(**kwargs)(on_one_thread)
+
+    return register
+
+
+def _tensor(value, name):
+    if not isinstance(value, torch.Tensor):
+        raise ContractError(f"{name} must return a torch.Tensor; it returned {type(value).__name__}")
+    return value
+
+
+@probe()
+def masks(pixelcnn, inputs, device):
+    out = {}
+    for k in KERNEL_SIZES:
+        for mask_type in ("A", "B"):
+            out[f"{mask_type}{k}"] = _tensor(pixelcnn.causal_mask(k, mask_type), "causal_mask")
+    return out
+
+
+@probe()
+def bad_mask_type(pixelcnn, inputs, device):
+    """Which exception causal_mask raises for a type other than 'A'/'B' ("" when none)."""
+    pixelcnn.causal_mask(3, "B")  # a stub raises NotImplementedError here, not a verdict on bad types
+    try:
+        pixelcnn.causal_mask(3, "C")
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - which exception is the point
+        return {"raised": type(exc).__name__, "is_value_error": isinstance(exc, ValueError)}
+    return {"raised": "", "is_value_error": False}
+
+
+def _conv_inputs(rng):
+    return {f"x{i}": rng.normal(size=(2, c_in, 6, 7)).astype(np.float32)
+            for i, (c_in, *_rest) in enumerate(CONV_CASES)}
+
+
+@probe(inputs=_conv_inputs)
+def conv_output(pixelcnn, inputs, device):
+    out = {}
+    for i, (c_in, c_out, k, mask_type, kwargs) in enumerate(CONV_CASES):
+        torch.manual_seed(i)
+        layer = pixelcnn.MaskedConv2d(c_in, c_out, k, mask_type, **kwargs).to(device)
+        if not isinstance(layer, nn.Conv2d):
+            raise ContractError("MaskedConv2d must be a subclass of torch.nn.Conv2d")
+        x = torch.as_tensor(inputs[f"x{i}"], device=device)
+        with torch.no_grad():
+            out[f"y{i}"] = _tensor(layer(x), "MaskedConv2d.forward")
+            out[f"weight{i}"] = layer.weight.detach()
+            out[f"bias{i}"] = None if layer.bias is None else layer.bias.detach()
+    return out
+
+
+class _Stack(nn.Module):
+    """Type A 5x5, then two type-B 3x3 layers and a residual skip; tanh keeps every path alive."""
+
+    def __init__(self, masked_conv):
+        super().__init__()
+        self.a = masked_conv(1, 4, 5, "A")
+        self.b1 = masked_conv(4, 4, 3, "B")
+        self.b2 = masked_conv(4, 1, 3, "B")
+
+    def forward(self, x):
+        h = torch.tanh(self.a(x))  # (B, 4, H, W)
+        h = h + torch.tanh(self.b1(h))
+        return self.b2(h)  # (B, 1, H, W)
+
+
+def _dependencies(stack, x):
+    """(H*W, H*W) |d out[p] / d x[q]| for raster indices p (output) and q (input)."""
+    x = x.clone().requires_grad_(True)
+    y = stack(x)
+    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        raise ContractError(f"a stack of MaskedConv2d layers should keep the shape {tuple(x.shape)}; "
+                            f"got {tuple(getattr(y, 'shape', ()))} (is padding kernel_size // 2?)")
+    rows = []
+    for p in range(y[0, 0].numel()):
+        (grad,) = torch.autograd.grad(y.flatten()[p], x, retain_graph=True)
+        rows.append(grad.abs().flatten())
+    return torch.stack(rows).detach()
+
+
+def _causality_inputs(rng):
+    return {"x": rng.normal(size=(1, 1, 6, 6)).astype(np.float32),
+            "target": rng.normal(size=(4, 1, 6, 6)).astype(np.float32),
+            "batch": rng.normal(size=(4, 1, 6, 6)).astype(np.float32)}
+
+
+@probe(inputs=_causality_inputs)
+def causality(pixelcnn, inputs, device):
+    """Dependencies of every output pixel on every input pixel, before and after 5 Adam steps."""
+    torch.manual_seed(0)
+    stack = _Stack(pixelcnn.MaskedConv2d).to(device)
+    x = torch.as_tensor(inputs["x"], device=device)
+    before = _dependencies(stack, x)
+    optimizer = torch.optim.Adam(stack.parameters(), lr=0.05)
+    batch = torch.as_tensor(inputs["batch"], device=device)
+    target = torch.as_tensor(inputs["target"], device=device)
+    for _ in range(5):
+        loss = ((stack(batch) - target) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"before": before, "after": _dependencies(stack, x)}
+
+
+def _nll_inputs(rng):
+    inputs = {}
+    for label, shape in (("gray", (4, 1, 5, 6)), ("rgb", (3, 3, 4, 4))):
+        inputs[f"{label}_logits"] = (3.0 * rng.normal(size=shape)).astype(np.float32)
+        inputs[f"{label}_x"] = (rng.random(size=shape) < 0.4).astype(np.float32)
+    x = (rng.random(size=(2, 1, 4, 4)) < 0.5).astype(np.float32)
+    agree = rng.random(size=x.shape) < 0.5  # half the pixels confidently right, half confidently wrong
+    inputs["extreme_x"] = x
+    inputs["extreme_logits"] = np.where(agree == (x > 0), 100.0, -100.0).astype(np.float32)
+    return inputs
+
+
+@probe(inputs=_nll_inputs)
+def nll(pixelcnn, inputs, device):
+    out = {}
+    for label in ("gray", "rgb", "extreme"):
+        logits = torch.as_tensor(inputs[f"{label}_logits"], device=device).requires_grad_(True)
+        x = torch.as_tensor(inputs[f"{label}_x"], device=device)
+        value = _tensor(pixelcnn.nll_bits_per_dim(logits, x), "nll_bits_per_dim")
+        if value.numel() != 1:
+            raise ContractError(f"nll_bits_per_dim must return a scalar; it returned shape {tuple(value.shape)}")
+        out[label] = value.detach().reshape(())
+        out[f"{label}_differentiable"] = bool(value.requires_grad)
+    return out
+
+
+class ChainModel(nn.Module):
+    """Deterministic: pixel p is 1 exactly when the previous pixel in raster order is 0 (the first is 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(100.0))  # sample() finds the device from a parameter
+
+    def forward(self, x):
+        flat = x.flatten(2)  # (n, C, H*W)
+        previous = torch.cat([torch.zeros_like(flat[..., :1]), flat[..., :-1]], dim=-1)
+        return (self.scale * (1.0 - 2.0 * previous)).reshape(x.shape)  # +100 after a 0, -100 after a 1
+
+
+class ConstantModel(nn.Module):
+    def __init__(self, logit):
+        super().__init__()
+        self.logit = nn.Parameter(torch.tensor(logit))
+
+    def forward(self, x):
+        return self.logit.expand_as(x)
+
+
+@probe()
+def sample_chain(pixelcnn, inputs, device):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        images = pixelcnn.sample(ChainModel().to(device), 3, CHAIN_SHAPE)
+    return {"images": _tensor(images, "sample")}
+
+
+@probe()
+def sample_stats(pixelcnn, inputs, device):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        images = pixelcnn.sample(ConstantModel(SAMPLE_LOGIT).to(device), 100, SAMPLE_SHAPE)
+    return {"images": _tensor(images, "sample")}
+
+
+def _smoke_inputs(rng):
+    from genmodels.data import digits
+
+    return {"train": digits().train.astype(np.uint8)}  # (1437, 1, 8, 8) in {0, 1}
+
+
+@probe(inputs=_smoke_inputs, time_s=60, reference=False)
+def smoke(pixelcnn, inputs, device):
+    """Train the course's PixelCNN built from the student's MaskedConv2d; return its effective weights."""
+    from genmodels import pixelcnn as course_pixelcnn
+
+    images = inputs["train"].astype(np.float32)
+    model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, device=device)
+    return course_pixelcnn.effective_weights(model)

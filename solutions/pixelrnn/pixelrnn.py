@@ -1,0 +1,49 @@
+"""PixelRNN's skew and unskew: the trick that lets the Diagonal BiLSTM run along diagonals.
+
+The Diagonal BiLSTM processes an image one diagonal at a time. Shifting row i
+of the input to the right by i positions (skewing) turns every diagonal into a
+column, so a column-wise recurrence with a 2x1 convolution covers the
+diagonals; unskewing shifts each row back afterwards.
+
+    x (H=3, W=3)        skew(x) (3, 5)          row i starts at column i
+    a b c               a b c . .
+    d e f               . d e f .
+    g h i               . . g h i
+
+Fill in both functions. They must work on any batch of (B, C, H, W) tensors
+(H need not equal W) and let gradients flow.
+"""
+
+import torch
+
+
+def skew(x):
+    """Shift row i of every image right by i positions, filling with zeros.
+
+    Inputs:
+        x: (B, C, H, W) tensor.
+    Returns:
+        (B, C, H, W + H - 1) tensor s of x's dtype and device with
+        s[..., i, i:i + W] = x[..., i, :] and zeros elsewhere. Differentiable in x.
+    """
+    # BEGIN SOLUTION
+    B, C, H, W = x.shape
+    rows = [torch.nn.functional.pad(x[:, :, i], (i, H - 1 - i)) for i in range(H)]  # each (B, C, W + H - 1)
+    return torch.stack(rows, dim=2)  # (B, C, H, W + H - 1)
+    # END SOLUTION
+
+
+def unskew(s):
+    """Undo skew: take row i of s from column i to column i + W - 1.
+
+    Inputs:
+        s: (B, C, H, W + H - 1) tensor (a skewed image).
+    Returns:
+        (B, C, H, W) tensor x with x[..., i, :] = s[..., i, i:i + W], so that
+        unskew(skew(x)) == x. Differentiable in s.
+    """
+    # BEGIN SOLUTION
+    B, C, H, skewed_width = s.shape
+    W = skewed_width - H + 1
+    return torch.stack([s[:, :, i, i:i + W] for i in range(H)], dim=2)  # (B, C, H, W)
+    # END SOLUTION
