@@ -1,0 +1,35 @@
+"""The DCGAN exercise graded end to end: reference, stub, realistic mistakes named in the feedback."""
+
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
+
+# submission file -> words the feedback must use
+MISTAKES = {
+    "default_init": "is init_weights applied",
+    "variance_init": "not the variance",
+    "bn_centred_at_zero": "should be N(1, 0.02)",
+    "sigmoid_in_d": "Sigmoid",
+    "pooling": "pooling",
+    "bn_on_d_input": "input layer has BatchNorm",
+    "logits_not_flattened": "one logit per image",
+}
+
+
+def test_reference_full_marks(grade):
+    result = grade("dcgan", {"dcgan.py": solution_source("dcgan")})
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_stub_scores_zero(grade):
+    result = grade("dcgan", {"dcgan.py": (ROOT / "exercises" / "dcgan" / "dcgan.py").read_text()})
+    assert result.score == 0
+    assert "not implemented" in feedback_of(result)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_points_and_is_named(grade, name):
+    source = (SUBMISSIONS / "dcgan" / f"{name}.py").read_text()
+    result = grade("dcgan", {"dcgan.py": source})
+    assert result.score < result.max_score - 1e-6, f"{name} got full marks"
+    assert MISTAKES[name] in feedback_of(result), feedback_of(result)
