@@ -83,7 +83,7 @@ def bad_mask_type(pixelcnn, inputs, device):
 
 
 def _conv_inputs(rng):
-    return {f"x{i}": rng.normal(size=(2, c_in, 6, 7)).astype(np.float32)
+    return {f"x{i}": rng.normal(size=(2, c_in, 9, 10)).astype(np.float32)
             for i, (c_in, *_rest) in enumerate(CONV_CASES)}
 
 

@@ -1,0 +1,160 @@
+"""The PixelCNN exercise: reference, stub, realistic mistakes, correct alternatives, the training smoke test.
+
+Full sandboxed grading (every check, the smoke test included) runs for the
+reference, the stub, the two correct alternatives and the leaky mask. Every
+wrong submission in tests/submissions/pixelcnn/ is also judged by the same check
+definitions in-process, without the smoke test, so the catalogue stays fast.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.checking import Evidence, Verdict, load_checks
+from autograder.config import load_course
+from autograder.grading import grade_submission, import_file, reference_outputs, run_in_process
+from conftest import ROOT, SUBMISSIONS, feedback_of
+
+torch.set_num_threads(1)
+
+PIXELCNN_SUBMISSIONS = SUBMISSIONS / "pixelcnn"
+SMOKE_PREFIX = "training smoke test:"
+
+# submission file -> (words the feedback must use, check names (prefixes) that must lose points)
+MISTAKES = {
+    "types_swapped": ("mask types A and B are swapped", ["causal_mask: values"]),
+    "centre_row_kept": ("whole centre row is kept", ["causal_mask: values", "causality: an output pixel"]),
+    "construction_only": ("applied only once to the initial weights", ["causality: an output pixel"]),
+    "transposed": ("transposed", ["causal_mask: values", "MaskedConv2d: output", "causality: an output pixel"]),
+    "no_padding": ("padding must default to kernel_size // 2", ["MaskedConv2d: keeps the height"]),
+    "nats": ("in nats", ["nll_bits_per_dim: values", "nll_bits_per_dim: stable"]),
+    "one_pass": ("sampled in one pass", ["sample: raster order"]),
+    "column_major": ("column by column", ["sample: raster order"]),
+    "leaky_mask": ("must hide the centre", ["causal_mask: values", "causality: an output pixel"]),
+    "thresholded_sampling": ("thresholded instead of sampled", ["sample: (n, C, H, W)"]),
+    "unstable_nll": ("never log(sigmoid", ["nll_bits_per_dim: stable"]),
+}
+ALTERNATIVES = ["correct_loops", "correct_parametrize"]
+
+
+def judge_in_process(path: Path, skip=("smoke",)) -> dict:
+    """check name -> Verdict, running the probes on `path` in this process (no sandbox, no smoke test)."""
+    checks = load_checks("pixelcnn")
+    module = import_file(path, f"pixelcnn_{path.stem}")
+    reference = reference_outputs(str(ROOT), "pixelcnn", "pixelcnn", "cpu")
+    verdicts = {}
+    for name in (n for n in checks.probe_names() if n not in skip):
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        inputs = checks.probes[name].make_inputs(rng) if checks.probes[name].make_inputs else {}
+        judged = [c for c in checks.checks if c.probe == name]
+        try:
+            outcome = run_in_process(checks, module, [name], {name: inputs})[name]
+        except Exception as error:  # noqa: BLE001 - a wrong submission may raise anything
+            verdicts.update({c.name: Verdict(0.0, f"{type(error).__name__}: {error}") for c in judged})
+            continue
+        ref = reference[name].values if name in reference else {}
+        verdicts.update({c.name: c.verdict(Evidence(inputs, outcome.values, outcome.types, ref)) for c in judged})
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """graded(source_path, device="cpu") -> ExerciseResult of the full sandboxed grading, cached per file."""
+    course = load_course(ROOT / "course.yml")
+    cache = {}
+
+    def run(source: Path, device="cpu"):
+        if (source, device) not in cache:
+            folder = tmp_path_factory.mktemp(source.stem)
+            (folder / "pixelcnn.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+            cache[source, device] = grade_submission(course, ROOT, folder, ["pixelcnn"], device).exercises[0]
+        return cache[source, device]
+
+    return run
+
+
+def smoke_of(result):
+    return next(c for c in result.checks if c.name.startswith(SMOKE_PREFIX))
+
+
+def test_catalogue_has_every_named_mistake():
+    assert {p.stem for p in PIXELCNN_SUBMISSIONS.glob("*.py")} >= set(MISTAKES) | set(ALTERNATIVES)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_points_and_is_named(name):
+    words, failing = MISTAKES[name]
+    verdicts = judge_in_process(PIXELCNN_SUBMISSIONS / f"{name}.py")
+    lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
+    assert lost, f"{name} got full marks"
+    for prefix in failing:
+        assert any(check.startswith(prefix) for check in lost), f"{name}: no failing check starts with {prefix!r}: {lost}"
+    feedback = "\n".join(v.feedback for v in lost.values())
+    assert words in feedback, f"{name}: feedback does not say {words!r}:\n{feedback}"
+
+
+@pytest.mark.parametrize("name", ALTERNATIVES)
+def test_correct_alternative_in_process(name):
+    verdicts = judge_in_process(PIXELCNN_SUBMISSIONS / f"{name}.py")
+    assert all(v.fraction == 1 for v in verdicts.values()), {k: v.feedback for k, v in verdicts.items() if v.fraction < 1}
+
+
+def test_reference_full_marks_with_smoke_test(graded):
+    result = graded(ROOT / "solutions" / "pixelcnn" / "pixelcnn.py")
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+    assert smoke_of(result).passed
+
+
+def test_stub_scores_zero(graded):
+    result = graded(ROOT / "exercises" / "pixelcnn" / "pixelcnn.py")
+    assert result.score == 0
+    assert "not implemented" in feedback_of(result)
+
+
+@pytest.mark.parametrize("name", ALTERNATIVES)
+def test_correct_alternative_full_marks_sandboxed(graded, name):
+    result = graded(PIXELCNN_SUBMISSIONS / f"{name}.py")
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_leaky_mask_fails_the_smoke_test(graded):
+    result = graded(PIXELCNN_SUBMISSIONS / "leaky_mask.py")
+    smoke = smoke_of(result)
+    assert not smoke.passed
+    assert "evaluated with correct masks" in smoke.feedback
+
+
+def test_effective_kernel_reads_every_kind_of_layer():
+    """The smoke test's weight transfer reads behaviour: buffer, forward-time and parametrize masks alike."""
+    from autograder.checks.pixelcnn.checks import TrustedMaskedConv2d, reference_mask
+    from genmodels.pixelcnn import effective_kernel
+
+    for path in (PIXELCNN_SUBMISSIONS / "correct_loops.py", PIXELCNN_SUBMISSIONS / "correct_parametrize.py"):
+        module = import_file(path, f"kernel_{path.stem}")
+        torch.manual_seed(0)
+        layer = module.MaskedConv2d(3, 4, 5, "A")
+        weight, bias = effective_kernel(layer)
+        torch.manual_seed(0)
+        trusted = TrustedMaskedConv2d(3, 4, 5, "A")
+        expected = trusted.weight.detach() * torch.as_tensor(reference_mask(5, "A"), dtype=torch.float32)
+        torch.testing.assert_close(weight, expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(bias, trusted.bias.detach())
+
+
+def test_smoke_weights_must_have_the_right_shapes():
+    from autograder.checks.pixelcnn.checks import held_out_bits
+
+    with pytest.raises(ValueError, match="first.weight"):
+        held_out_bits({"first.weight": np.zeros((2, 1, 3, 3))})
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_reference_full_marks_on_gpu(graded):
+    result = graded(ROOT / "solutions" / "pixelcnn" / "pixelcnn.py", device="cuda")
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
