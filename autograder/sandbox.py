@@ -67,9 +67,10 @@ def _bwrap_argv(launch: Launch, nobody: bool = True):
     for directory in SYSTEM_DIRS:
         if os.path.exists(directory):
             argv += ["--ro-bind", directory, directory]
+    # /tmp first: a tmpfs mounted after a bind beneath it (a venv under /tmp) would hide that bind.
+    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for directory in _python_dirs():
         argv += ["--ro-bind", directory, directory]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     if launch.device.startswith("cuda"):
         for node in glob.glob("/dev/nvidia*"):
             argv += ["--dev-bind", node, node]

@@ -5,7 +5,7 @@ from scipy.stats import multivariate_normal
 
 
 def log_gaussian_pdf(X, mean, cov):
-    return np.array([multivariate_normal(mean=mean, cov=cov).logpdf(x) for x in X], dtype=float).reshape(len(X))
+    return np.atleast_1d(multivariate_normal(mean=mean, cov=cov).logpdf(X)).astype(float)
 
 
 def e_step(X, weights, means, covs):
