@@ -1,0 +1,36 @@
+"""Probes of the autoencoder exercise: they call the student's autoencoder.py. No answers here."""
+
+import numpy as np
+
+from autograder.sandboxed.probekit import ProbeSet
+
+PROBES = ProbeSet()
+
+
+def _loss_inputs(rng):
+    B = 12
+    extreme = rng.choice([-150.0, 150.0], size=(B, 64))
+    x_extreme = (rng.random((B, 64)) < 0.5).astype(np.float64)
+    x_extreme[:, :2] = [1.0, 0.0]
+    extreme[:, :2] = [-150.0, 150.0]  # confidently wrong pixels in every example
+    return {
+        "x_image": (rng.random((B, 1, 8, 8)) < 0.4).astype(np.float64), "logits_image": rng.normal(scale=3.0, size=(B, 1, 8, 8)),
+        "x_flat": (rng.random((5, 20)) < 0.6).astype(np.float64), "logits_flat": rng.normal(scale=2.0, size=(5, 20)),
+        "x_extreme": x_extreme, "logits_extreme": extreme,
+    }
+
+
+@PROBES.probe(inputs=_loss_inputs)
+def loss(autoencoder, inputs, device):
+    import torch
+
+    torch.set_num_threads(2)
+    out = {}
+    for label in ("image", "flat", "extreme"):
+        x = torch.as_tensor(inputs[f"x_{label}"], dtype=torch.float32, device=device)
+        logits = torch.as_tensor(inputs[f"logits_{label}"], dtype=torch.float32, device=device).requires_grad_(True)
+        value = autoencoder.reconstruction_loss(x, logits)
+        out[label] = value
+        if label == "image":
+            out["differentiable"] = bool(getattr(value, "requires_grad", False))
+    return out

@@ -1,0 +1,46 @@
+"""Probes of the IWAE exercise: they call the student's iwae.py on fixed inputs. No answers here."""
+
+import numpy as np
+
+from autograder.sandboxed.probekit import ProbeSet
+
+PROBES = ProbeSet()
+
+
+def _tensor(array, device):
+    import torch
+
+    torch.set_num_threads(2)
+    return torch.as_tensor(np.asarray(array), dtype=torch.float32, device=device)
+
+
+def _lme_inputs(rng):
+    return {
+        "values": rng.normal(scale=3.0, size=(7, 5)),
+        "extreme": rng.choice([-1000.0, -800.0, 900.0, 1000.0], size=(6, 4)),
+    }
+
+
+@PROBES.probe(inputs=_lme_inputs)
+def log_mean_exp(iwae, inputs, device):
+    values, extreme = _tensor(inputs["values"], device), _tensor(inputs["extreme"], device)
+    return {
+        "dim0": iwae.log_mean_exp(values, 0), "dim1": iwae.log_mean_exp(values, 1),
+        "extreme": iwae.log_mean_exp(extreme, 0),
+    }
+
+
+def _bound_inputs(rng):
+    k, B = 50, 8
+    return {
+        "log_px": rng.normal(loc=-60.0, scale=8.0, size=(k, B)),  # exp() of these underflows in float32
+        "log_pz": rng.normal(loc=-20.0, scale=2.0, size=(k, B)),
+        "log_qz": rng.normal(loc=-15.0, scale=2.0, size=(k, B)),
+    }
+
+
+@PROBES.probe(inputs=_bound_inputs)
+def bound(iwae, inputs, device):
+    log_px, log_pz, log_qz = (_tensor(inputs[k], device) for k in ("log_px", "log_pz", "log_qz"))
+    return {"k50": iwae.iwae_bound(log_px, log_pz, log_qz),
+            "k1": iwae.iwae_bound(log_px[:1], log_pz[:1], log_qz[:1])}

@@ -1,0 +1,185 @@
+"""The VAE, IWAE and autoencoder exercises graded end to end: reference, stub, known mistakes, correct alternatives."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
+
+torch.set_num_threads(1)  # a shared 2-core machine
+
+VAE_SUBMISSIONS = SUBMISSIONS / "vae"
+SMOKE = "training smoke test"
+
+# Known-wrong submissions (tests/submissions/vae/<name>/vae.py) and words their feedback must use.
+MISTAKES = {
+    "kl_sign_flipped": "KL term has the wrong sign",
+    "exp_logvar_as_std": "exp(logvar) is used as the standard deviation",
+    "kl_mean_over_dims": "averaged over latent dimensions",
+    "bce_on_probabilities": "probabilities",
+    "ll_mean_over_pixels": "averaged over pixels",
+    "sample_not_rsample": ".sample()",
+    "elbo_mean_over_batch": "ELBO is averaged over the batch",
+    "noise_shared_across_batch": "same noise is used for every example",
+    "kl_constant_dropped": "constant −1 is missing",
+    "kl_half_dropped": "factor ½ is missing",
+}
+CORRECT = ["correct_distributions", "correct_float64_softplus"]
+
+
+@pytest.fixture(scope="module")
+def vae_results(course):
+    """Grade the reference, the stub and every submission folder once (the sandbox start dominates)."""
+    from autograder.grading import grade_submission
+
+    def grade_folder(folder):
+        return grade_submission(course, ROOT, folder, ["vae"], "cpu").exercises[0]
+
+    results = {"reference": grade_folder(ROOT / "solutions" / "vae"), "stub": grade_folder(ROOT / "exercises" / "vae")}
+    for folder in sorted(VAE_SUBMISSIONS.iterdir()):
+        results[folder.name] = grade_folder(folder)
+    return results
+
+
+def test_reference_gets_full_marks(vae_results):
+    result = vae_results["reference"]
+    assert result.score == pytest.approx(result.max_score) == pytest.approx(25), feedback_of(result)
+
+
+def test_reference_passes_the_training_smoke_test(vae_results):
+    smoke = [c for c in vae_results["reference"].checks if c.name.startswith(SMOKE)]
+    assert len(smoke) == 1 and smoke[0].passed, smoke[0].feedback
+
+
+def test_stub_gets_zero_with_not_implemented(vae_results):
+    result = vae_results["stub"]
+    assert result.score == 0
+    assert all("not implemented" in c.feedback for c in result.checks), feedback_of(result)
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_alternatives_get_full_marks(vae_results, name):
+    result = vae_results[name]
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_every_mistake_has_a_submission():
+    folders = {p.name for p in VAE_SUBMISSIONS.iterdir()} - set(CORRECT)
+    assert folders == set(MISTAKES)
+    assert len(MISTAKES) >= 8
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_points_and_is_named(vae_results, name):
+    result = vae_results[name]
+    assert result.score < result.max_score - 0.5, f"{name} kept {result.score:.2f}/{result.max_score}"
+    assert MISTAKES[name] in feedback_of(result), feedback_of(result)
+
+
+def test_sign_flipped_kl_fails_the_smoke_test(vae_results):
+    smoke = [c for c in vae_results["kl_sign_flipped"].checks if c.name.startswith(SMOKE)][0]
+    assert not smoke.passed
+
+
+# ---------------------------------------------------------------- the judge's evaluation, trusted side
+
+
+def test_evaluation_bounds_are_ordered_for_an_untrained_model():
+    """log p(x) >= IWAE bound >= ELBO, so the IW negative log-likelihood is at most the negative ELBO."""
+    from autograder.checks.vae.checks import evaluate_vae
+    from genmodels.data import digits
+    from genmodels.vae import VAEConfig, new_model
+
+    negative_elbo, iw_nll = evaluate_vae(new_model(VAEConfig(), seed=3), digits().test[:50])
+    assert math.isfinite(negative_elbo) and iw_nll <= negative_elbo
+    assert negative_elbo > 30  # 64 pixels near p = 0.5: about 64 ln 2 = 44 nats
+
+
+def test_weights_round_trip_through_plain_arrays():
+    from genmodels.vae import VAEConfig, layer_weights, load_layer_weights, new_model
+
+    model = new_model(VAEConfig(), seed=1)
+    copy = load_layer_weights(new_model(VAEConfig(), seed=2), layer_weights(model))
+    x = torch.rand(4, 1, 8, 8)
+    torch.testing.assert_close(copy.encode(x)[0], model.encode(x)[0])
+    with pytest.raises(ValueError):
+        load_layer_weights(new_model(VAEConfig(hidden=16)), layer_weights(model))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_reference_full_marks_on_cuda(course):
+    from autograder.grading import grade_submission
+
+    result = grade_submission(course, ROOT, ROOT / "solutions" / "vae", ["vae"], "cuda").exercises[0]
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+# ---------------------------------------------------------------- iwae and autoencoder
+
+
+IWAE = solution_source("iwae")
+AUTOENCODER = solution_source("autoencoder")
+
+IWAE_MISTAKES = {
+    "no_minus_log_k": ("torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])",
+                       "torch.logsumexp(values, dim=dim)", "subtract log k"),
+    "naive_exp": ("torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])",
+                  "torch.log(torch.exp(values).mean(dim=dim))", "overflows or underflows"),
+    "mean_of_log_weights": ("return log_mean_exp(log_w, dim=0)", "return log_w.mean(dim=0)",
+                            "averages the log-weights"),
+}
+AUTOENCODER_MISTAKES = {
+    "mean_over_pixels": (".flatten(1).sum(dim=1).mean()", ".mean()", "averaged over pixels"),
+    "sum_over_batch": (".flatten(1).sum(dim=1).mean()", ".sum()", "summed over the batch"),
+    "bce_on_probabilities": ('F.binary_cross_entropy_with_logits(logits, x, reduction="none")',
+                             'F.binary_cross_entropy(logits.sigmoid(), x, reduction="none")', "probabilities"),
+    "item": ("return per_pixel.flatten(1).sum(dim=1).mean()",
+             "return torch.tensor(per_pixel.flatten(1).sum(dim=1).mean().item())", "differentiabl"),
+}
+
+
+def _mutate(source, old, new):
+    assert source.count(old) == 1, f"the reference no longer contains {old!r}"
+    return source.replace(old, new)
+
+
+def test_iwae_reference_full_marks_and_stub_zero(grade):
+    result = grade("iwae", {"iwae.py": IWAE})
+    assert result.score == pytest.approx(result.max_score) == pytest.approx(5), feedback_of(result)
+    assert grade("iwae", {"iwae.py": (ROOT / "exercises/iwae/iwae.py").read_text()}).score == 0
+
+
+@pytest.mark.parametrize("name", sorted(IWAE_MISTAKES))
+def test_iwae_mistakes_are_named(grade, name):
+    old, new, words = IWAE_MISTAKES[name]
+    result = grade("iwae", {"iwae.py": _mutate(IWAE, old, new)})
+    assert result.score < result.max_score - 0.5
+    assert words in feedback_of(result), feedback_of(result)
+
+
+def test_iwae_torch_distributions_free_alternative(grade):
+    source = _mutate(IWAE, "torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])",
+                     "(lambda m: m.squeeze(dim) + torch.log(torch.exp(values - m).mean(dim=dim)))"
+                     "(values.max(dim=dim, keepdim=True).values)")
+    result = grade("iwae", {"iwae.py": source})
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_autoencoder_reference_full_marks_and_stub_zero(grade):
+    result = grade("autoencoder", {"autoencoder.py": AUTOENCODER})
+    assert result.score == pytest.approx(result.max_score) == pytest.approx(5), feedback_of(result)
+    assert grade("autoencoder", {"autoencoder.py": (ROOT / "exercises/autoencoder/autoencoder.py").read_text()}).score == 0
+
+
+@pytest.mark.parametrize("name", sorted(AUTOENCODER_MISTAKES))
+def test_autoencoder_mistakes_are_named(grade, name):
+    old, new, words = AUTOENCODER_MISTAKES[name]
+    source = _mutate(AUTOENCODER, old, new)
+    if name == "item":
+        source = source.replace("import torch.nn.functional as F", "import torch\nimport torch.nn.functional as F")
+    result = grade("autoencoder", {"autoencoder.py": source})
+    assert result.score < result.max_score - 0.1
+    assert words in feedback_of(result), feedback_of(result)
