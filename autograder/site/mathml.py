@@ -1,0 +1,56 @@
+"""LaTeX -> MathML with latex2mathml, refusing what it would silently get wrong.
+
+latex2mathml raises on some bad input but quietly passes other input through: an unknown
+command comes out as the text `\\foo`, an unclosed brace is closed silently, an `aligned` environment keeps its `&` as a bare,
+invalid character, and `\\\\` becomes a line break that browsers do not draw. `to_mathml`
+checks the output and raises `MathError` naming the formula instead of shipping it.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from latex2mathml.converter import convert
+
+MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
+_TOKENS = {f"{MATHML_NS}{tag}" for tag in ("mi", "mo", "mn")}
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+class MathError(ValueError):
+    """A formula latex2mathml cannot convert faithfully."""
+
+
+def to_mathml(latex: str, display: bool = False) -> str:
+    """MathML markup for one formula; raise MathError when the result would be wrong."""
+    source = latex.strip()
+    if not source:
+        raise MathError("empty formula")
+    unescaped = re.sub(r"\\[{}]", "", source)
+    if unescaped.count("{") != unescaped.count("}"):
+        raise MathError("unbalanced braces")
+    try:
+        markup = convert(source, display="block" if display else "inline")
+    except Exception as error:  # latex2mathml raises many types, all meaning "cannot convert"
+        raise MathError(f"latex2mathml cannot convert it ({type(error).__name__}: {error})") from None
+    try:
+        tree = ET.fromstring(markup)
+    except ET.ParseError as error:
+        raise MathError(f"the MathML it gives is not well-formed ({error}); "
+                        "alignment '&' and environments are not supported") from None
+    for node in tree.iter():
+        text = node.text or ""
+        command = _TEX_COMMAND.search(text)
+        if command:
+            raise MathError(f"unknown command {command.group(0)} was passed through as text")
+        if "\\" in text:
+            raise MathError(f"a backslash was passed through as text ({text!r})")
+        if node.tag == f"{MATHML_NS}mspace" and node.get("linebreak"):
+            raise MathError("'\\\\' line breaks are not drawn by browsers; use separate formulas")
+        if node.tag in _TOKENS and not text.strip() and not list(node):
+            raise MathError(f"a command produced an empty <{node.tag[len(MATHML_NS):]}>"
+                            " (starred or unsupported form?)")
+        if node.tag == f"{MATHML_NS}mtable" and not list(node):
+            raise MathError("an empty table (matrix or environment) came out")
+    return markup
