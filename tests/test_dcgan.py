@@ -33,3 +33,12 @@ def test_mistake_loses_points_and_is_named(grade, name):
     result = grade("dcgan", {"dcgan.py": source})
     assert result.score < result.max_score - 1e-6, f"{name} got full marks"
     assert MISTAKES[name] in feedback_of(result), feedback_of(result)
+
+
+def test_public_checks_pass_on_the_reference():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "check", "dcgan", "solutions/dcgan/dcgan.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr

@@ -146,3 +146,31 @@ def test_reference_full_marks_on_cuda():
     course = load_course(ROOT / "course.yml")
     result = grade_submission(course, ROOT, ROOT / "solutions" / "gan", ["gan"], "cuda").exercises[0]
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_explore_notebook_runs_with_the_reference(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(ROOT / "exercises/gan/explore_gan.py", tmp_path)
+    shutil.copy(ROOT / "solutions/gan/gan.py", tmp_path)
+    done = subprocess.run([sys.executable, "explore_gan.py"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "600 steps: 8 of 8 modes" in done.stdout
+    assert (tmp_path / "gan_ring.png").stat().st_size > 10_000
+
+
+def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
+    import subprocess
+    import sys
+
+    def check(*args):
+        return subprocess.run([sys.executable, "-m", "autograder.cli", "check", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+
+    done = check("gan", "solutions/gan/gan.py")
+    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr
+    assert check("gan").returncode == 1
