@@ -159,7 +159,7 @@ def test_explore_notebook_runs_with_the_reference(tmp_path):
     done = subprocess.run([sys.executable, "explore_gan.py"], cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "600 steps: 8 of 8 modes" in done.stdout
+    assert "400 steps: 8 of 8 modes" in done.stdout
     assert (tmp_path / "gan_ring.png").stat().st_size > 10_000
 
 

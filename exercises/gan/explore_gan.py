@@ -27,11 +27,11 @@ torch.set_num_threads(1)
 data = ring_of_gaussians(SMOKE.n_data, std=SMOKE.ring_std, seed=0)  # (4096, 2)
 
 # %% [markdown]
-# Train in stages of 150 steps from the same seed, drawing samples after each stage
-# (each stage restarts from scratch for a longer budget, so every panel is reproducible).
+# Train for 100, 200 and 400 steps from the same seed, drawing samples after each stage
+# (each run starts from scratch with the same seed, so every panel is reproducible).
 
 # %%
-stages = (150, 300, 600)
+stages = (100, 200, 400)
 fig, axes = plt.subplots(1, len(stages) + 1, figsize=(4 * (len(stages) + 1), 4))
 axes[0].scatter(data[:2000, 0], data[:2000, 1], s=2, c="k")
 axes[0].set_title("data")
@@ -53,4 +53,4 @@ fig.savefig("gan_ring.png", dpi=80)
 
 # %% [markdown]
 # Try `generator_loss_minimax` in your step instead of `generator_loss`, or drop the
-# `detach()`: how many modes are left after 600 steps?
+# `detach()`: how many modes are left after 400 steps?
