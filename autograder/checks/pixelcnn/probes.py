@@ -29,19 +29,24 @@ SAMPLE_LOGIT = float(np.log(3.0))  # p = 0.75 for every pixel
 
 @contextmanager
 def one_thread(device):
-    """Run on one CPU thread (restored afterwards): these tensors are tiny, and a second thread that
-    spins waiting for a busy core makes a probe many times slower, never faster."""
-    previous = torch.get_num_threads()
+    """One CPU thread and exact float32 convolutions on a GPU (no TF32), both restored afterwards.
+
+    These tensors are tiny: a second thread that spins waiting for a busy core makes a probe many
+    times slower, never faster. TF32 would put 1e-3 relative errors into outputs judged at 1e-4.
+    """
+    previous = torch.get_num_threads(), torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     if not str(device).startswith("cuda"):
         torch.set_num_threads(1)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        torch.set_num_threads(previous[0])
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = previous[1:]
 
 
 def probe(**kwargs):
-    """PROBES.probe, with the probe run on one CPU thread."""
+    """PROBES.probe, with the probe run inside one_thread(device)."""
 
     def register(run):
         @functools.wraps(run)
@@ -119,17 +124,19 @@ class _Stack(nn.Module):
 
 
 def _dependencies(stack, x):
-    """(H*W, H*W) |d out[p] / d x[q]| for raster indices p (output) and q (input)."""
-    x = x.clone().requires_grad_(True)
-    y = stack(x)
-    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
-        raise ContractError(f"a stack of MaskedConv2d layers should keep the shape {tuple(x.shape)}; "
+    """(H*W, H*W) |d out[p] / d x[q]| for raster indices p (output) and q (input).
+
+    One backward pass: image copy p of a batch of H*W copies carries the gradient of output pixel p.
+    """
+    P = x[0, 0].numel()
+    copies = x.expand(P, *x.shape[1:]).clone().requires_grad_(True)  # (P, 1, H, W)
+    y = stack(copies)
+    if not isinstance(y, torch.Tensor) or y.shape != copies.shape:
+        raise ContractError(f"a stack of MaskedConv2d layers should keep the shape {tuple(copies.shape)}; "
                             f"got {tuple(getattr(y, 'shape', ()))} (is padding kernel_size // 2?)")
-    rows = []
-    for p in range(y[0, 0].numel()):
-        (grad,) = torch.autograd.grad(y.flatten()[p], x, retain_graph=True)
-        rows.append(grad.abs().flatten())
-    return torch.stack(rows).detach()
+    picked = y.reshape(P, P)[torch.arange(P), torch.arange(P)]  # output pixel p of copy p
+    (grad,) = torch.autograd.grad(picked.sum(), copies)
+    return grad.abs().reshape(P, P).detach()
 
 
 def _causality_inputs(rng):
@@ -140,19 +147,21 @@ def _causality_inputs(rng):
 
 @probe(inputs=_causality_inputs)
 def causality(pixelcnn, inputs, device):
-    """Dependencies of every output pixel on every input pixel, before and after 5 Adam steps."""
+    """Dependencies of every output pixel on every input pixel, before and after 5 gradient steps."""
     torch.manual_seed(0)
     stack = _Stack(pixelcnn.MaskedConv2d).to(device)
     x = torch.as_tensor(inputs["x"], device=device)
     before = _dependencies(stack, x)
-    optimizer = torch.optim.Adam(stack.parameters(), lr=0.05)
     batch = torch.as_tensor(inputs["batch"], device=device)
     target = torch.as_tensor(inputs["target"], device=device)
-    for _ in range(5):
+    parameters = [p for p in stack.parameters() if p.requires_grad]
+    for _ in range(5):  # plain gradient steps (torch.optim's first use costs ~2 s of imports)
         loss = ((stack(batch) - target) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        grads = torch.autograd.grad(loss, parameters, allow_unused=True)
+        with torch.no_grad():
+            for p, g in zip(parameters, grads):
+                if g is not None:
+                    p -= 0.5 * g
     return {"before": before, "after": _dependencies(stack, x)}
 
 
