@@ -40,6 +40,7 @@ MISTAKES = {
     "d_loss_halved": ("halved", ["gan_train_step: parameters", "gan_train_step: returns"]),
     "names_swapped": ("names are swapped", ["generator losses:"]),
     "no_detach_no_zero_grad": ("not detached", ["gan_train_step: parameters"]),
+    "concat_batch_mean": ("concatenated batch", ["discriminator_loss:", "gan_train_step: parameters"]),
 }
 ALTERNATIVES = ["ok_logsigmoid", "ok_single_pass"]
 
