@@ -8,6 +8,10 @@ definitions in-process, without the smoke test, so the catalogue stays fast.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -158,3 +162,24 @@ def test_smoke_weights_must_have_the_right_shapes():
 def test_reference_full_marks_on_gpu(graded):
     result = graded(ROOT / "solutions" / "pixelcnn" / "pixelcnn.py", device="cuda")
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def _course_check(*args):
+    return subprocess.run([sys.executable, "-m", "autograder.cli", "check", "pixelcnn", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_public_checks_pass_on_reference_and_fail_on_stub():
+    done = _course_check("solutions/pixelcnn/pixelcnn.py")
+    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr
+    done = _course_check()
+    assert done.returncode == 1 and "NotImplementedError" in done.stdout
+
+
+def test_notebook_runs_with_the_reference(tmp_path):
+    shutil.copy(ROOT / "exercises" / "pixelcnn" / "explore_pixelcnn.py", tmp_path)
+    shutil.copy(ROOT / "solutions" / "pixelcnn" / "pixelcnn.py", tmp_path)
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "explore_pixelcnn.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
