@@ -349,9 +349,11 @@ def evaluate_vae(model, images, samples=IW_SAMPLES, seed=0):
         std = torch.exp(0.5 * logvar)
         z = mu + std * torch.randn((samples, *mu.shape), generator=generator)  # (S, B, D)
         logits = model.decode(z.reshape(-1, mu.shape[1])).view(samples, *x.shape)  # (S, B, C, H, W)
-        log_px = Bernoulli(logits=logits).log_prob(x.expand_as(logits)).flatten(2).sum(-1)  # (S, B)
-        log_w = log_px + Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(mu, std).log_prob(z).sum(-1)  # (S, B)
-        kl = kl_divergence(Normal(mu, std), Normal(0.0, 1.0)).sum(-1)  # (B,)
+        log_px = Bernoulli(logits=logits, validate_args=False).log_prob(x.expand_as(logits)).flatten(2).sum(-1)  # (S, B)
+        q = Normal(mu, std, validate_args=False)  # a broken training run may leave std at 0 or inf
+        prior = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=False)
+        log_w = log_px + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)  # (S, B)
+        kl = kl_divergence(q, prior).sum(-1)  # (B,)
         negative_elbo = -(log_px.mean(0) - kl).mean()
         iw_nll = -(torch.logsumexp(log_w, 0) - math.log(samples)).mean()
     return float(negative_elbo), float(iw_nll)
@@ -370,7 +372,10 @@ def training_smoke_test(ev):
         model = load_layer_weights(new_model(VAEConfig()), weights)
     except (ValueError, TypeError) as error:
         raise Mistake(f"the trained weights came back malformed ({error})") from None
-    negative_elbo, iw_nll = evaluate_vae(model, digits().test)
+    try:
+        negative_elbo, iw_nll = evaluate_vae(model, digits().test)
+    except (ValueError, RuntimeError) as error:  # never let a broken model crash the grader
+        raise Mistake(f"the trained VAE cannot be evaluated ({type(error).__name__}): training diverged") from None
     if not (math.isfinite(negative_elbo) and math.isfinite(iw_nll)):
         raise Mistake("the trained VAE gives NaN or infinite held-out bounds: training diverged")
     report = (f"held-out negative ELBO {negative_elbo:.2f} nats (pass ≤ {BAR_NEGATIVE_ELBO:g}), "
