@@ -111,3 +111,14 @@ def test_index_links_every_lecture(site, browser):
             assert f"{lecture}/slides.html" in hrefs and f"{lecture}/notes.html" in hrefs
     finally:
         page.close()
+
+
+def test_slides_export_to_pdf(site, browser):
+    """`course build --pdf` prints a deck with one page per slide (title slide included)."""
+    from autograder.site.pdf import export_pdfs
+
+    export_pdfs(site, ["gmm"], browser)
+    pdf = (site / "gmm" / "slides.pdf").read_bytes()
+    slides = (site / "gmm" / "slides.html").read_text(encoding="utf-8").count("<section")
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == slides

@@ -15,6 +15,7 @@ from latex2mathml.converter import convert
 
 MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 _TOKENS = {f"{MATHML_NS}{tag}" for tag in ("mi", "mo", "mn")}
+_FUNCTION_NAME = re.compile(r"<mi>(?:log|exp|det|tr|sin|cos|tan|lim|max|min|sup|inf|ln)</mi>")
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
@@ -53,4 +54,6 @@ def to_mathml(latex: str, display: bool = False) -> str:
                             " (starred or unsupported form?)")
         if node.tag == f"{MATHML_NS}mtable" and not list(node):
             raise MathError("an empty table (matrix or environment) came out")
-    return markup
+    # latex2mathml writes \log as <mi>log</mi> with nothing after it, and browsers then run
+    # "log p" together; a thin space after function names restores TeX's spacing.
+    return _FUNCTION_NAME.sub(r'\g<0><mspace width="0.1667em" />', markup)

@@ -30,16 +30,24 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
 
 
-def export_pdfs(site: Path, lecture_ids: list[str]) -> None:
-    from playwright.sync_api import sync_playwright
+def export_pdfs(site: Path, lecture_ids: list[str], browser=None) -> None:
+    """Write <site>/<id>/slides.pdf for each lecture; `browser`: an open Playwright browser to reuse."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            try:
+                export_pdfs(site, lecture_ids, browser)
+            finally:
+                browser.close()
+        return
     from tqdm import tqdm
 
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 760})
-        for lecture_id in tqdm(lecture_ids, desc="slides -> PDF", unit="lecture", file=sys.stderr):
-            page.goto((site / lecture_id / "slides.html").as_uri() + "?print-pdf")
-            page.wait_for_function("window.Reveal && Reveal.isReady()")
-            page.pdf(path=str(site / lecture_id / "slides.pdf"), width="1280px", height="760px",
-                     print_background=True)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 760})
+    for lecture_id in tqdm(lecture_ids, desc="slides -> PDF", unit="lecture", file=sys.stderr):
+        page.goto((site / lecture_id / "slides.html").as_uri() + "?print-pdf")
+        page.wait_for_function("window.Reveal && Reveal.isReady()")
+        page.pdf(path=str(site / lecture_id / "slides.pdf"), width="1280px", height="760px",
+                 print_background=True)
+    page.close()

@@ -74,13 +74,15 @@ def fig_latent_space():
         mu, _ = model.encode(torch.as_tensor(split.test))  # (N, 2)
         grid = torch.linspace(-2.5, 2.5, 9)
         z = torch.stack(torch.meshgrid(grid, -grid, indexing="xy"), dim=-1).reshape(-1, 2)  # (81, 2)
-        tiles = torch.sigmoid(model.decode(z))[:, 0].numpy()  # (81, 8, 8)
+        tiles = torch.sigmoid(model.decode(z))  # (81, 1, 8, 8), row by row from the top left
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
     points = axes[0].scatter(*mu.numpy().T, c=split.test_labels, cmap="tab10", s=10)
     axes[0].legend(*points.legend_elements(), fontsize=7, ncol=2, frameon=False, loc="upper right")
     axes[0].set_title("encoder means of held-out digits")
-    mosaic = tiles.reshape(9, 9, 8, 8).transpose(0, 2, 1, 3).reshape(72, 72)
-    axes[1].imshow(mosaic, cmap="gray_r", extent=(-2.5, 2.5, -2.5, 2.5))
+    from torchvision.utils import make_grid
+
+    mosaic = make_grid(tiles, nrow=9, padding=1, pad_value=0.0)[0].numpy()  # (82, 82)
+    axes[1].imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, extent=(-2.8, 2.8, -2.8, 2.8))
     axes[1].set_title("decoder over a grid of z")
     fig.tight_layout()
     return fig
