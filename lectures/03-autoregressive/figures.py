@@ -84,7 +84,7 @@ def fig_receptive_field():
 
 
 def fig_samples():
-    """Samples of the course PixelCNN after 150 Adam steps on the digits, next to real digits."""
+    """Samples of the course PixelCNN after its fixed training budget on the digits, next to real digits."""
     model, bpd = trained()
     torch.manual_seed(0)
     samples = reference().sample(model, 32, (1, 8, 8)).numpy()[:, 0]  # (32, 8, 8)

@@ -24,7 +24,7 @@ def _solution(name):
 
 
 def trained(z_dim=16):
-    """The course VAE after its fixed training budget (300 Adam steps) with the reference ELBO."""
+    """The course VAE after its fixed training budget (genmodels.vae.TrainConfig) with the reference ELBO."""
     from genmodels import vae
 
     if z_dim not in _CACHE:
