@@ -16,6 +16,7 @@ from latex2mathml.converter import convert
 MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 _TOKENS = {f"{MATHML_NS}{tag}" for tag in ("mi", "mo", "mn")}
 _FUNCTION_NAME = re.compile(r"<mi>(?:log|exp|det|tr|sin|cos|tan|lim|max|min|sup|inf|ln)</mi>")
+_DRAWN_WRONG = re.compile(r"\\(underbrace|overbrace)\b")
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
@@ -28,6 +29,10 @@ def to_mathml(latex: str, display: bool = False) -> str:
     source = latex.strip()
     if not source:
         raise MathError("empty formula")
+    drawn_wrong = _DRAWN_WRONG.search(source)
+    if drawn_wrong:
+        raise MathError(f"{drawn_wrong.group(0)} converts, but Chromium draws the brace misplaced; "
+                        "name the part in a second formula instead")
     unescaped = re.sub(r"\\[{}]", "", source)
     if unescaped.count("{") != unescaped.count("}"):
         raise MathError("unbalanced braces")
