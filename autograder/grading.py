@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import static
-from autograder.checking import CheckSet, Evidence, load_checks
+from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
@@ -56,6 +56,35 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
             types={k: type_name_of(v) for k, v in outputs.items()},
         )
     return outcomes
+
+
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu") -> dict:
+    """check name -> Verdict for a module already imported in this process, with no sandbox.
+
+    The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
+    with the same feedback the sandbox would give. This is the path for notebook kernels
+    (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
+    `skip` names probes (e.g. training smoke tests) to leave out.
+    """
+    from autograder.executor import describe_error
+    from autograder.sandboxed.runner import describe_exception
+
+    checks = load_checks(exercise_id)
+    names = [n for n in checks.probe_names() if n not in skip]
+    inputs = probe_inputs(checks, names)
+    reference = reference_outputs(str(root), exercise_id, module_name, device)
+    verdicts = {}
+    for name in names:
+        judged = [c for c in checks.checks if c.probe == name]
+        try:
+            outcome = run_in_process(checks, module, [name], inputs, device)[name]
+        except Exception as exc:  # a wrong submission may raise anything
+            message = describe_error(describe_exception(exc, getattr(module, "__file__", "") or ""))[1]
+            verdicts.update({c.name: Verdict(0.0, message) for c in judged})
+            continue
+        ref = reference[name].values if name in reference else {}
+        verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
+    return verdicts
 
 
 def _to_plain(value):

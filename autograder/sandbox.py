@@ -141,7 +141,9 @@ def _environment(isolation: Isolation, launch: Launch):
         "MPLBACKEND": "Agg",
         "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if launch.device.startswith("cuda") else "",
     }
-    env.update({name: "2" for name in THREAD_ENV})  # the same speed on a laptop and a 16-core grader
+    # One thread: the same speed on a laptop and a 16-core grader, and no spinning threads fighting
+    # over the cores when several submissions (or test workers) are graded at once.
+    env.update({name: "1" for name in THREAD_ENV})
     return env
 
 

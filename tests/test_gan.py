@@ -9,16 +9,15 @@ that the whole catalogue of mistakes stays fast to test.
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from autograder.checking import Evidence, Verdict, load_checks
 from autograder.config import load_course
-from autograder.grading import grade_submission, import_file, reference_outputs, run_in_process
+from autograder import grading
+from autograder.grading import grade_submission, import_file
 from conftest import ROOT, SUBMISSIONS, feedback_of
 
 torch.set_num_threads(1)
@@ -46,25 +45,8 @@ ALTERNATIVES = ["ok_logsigmoid", "ok_single_pass"]
 
 
 def judge_in_process(path: Path, skip=("smoke_ring",)) -> dict:
-    """check name -> Verdict, running the probes on `path` in this process (no sandbox, no smoke test)."""
-    checks = load_checks("gan")
-    names = [n for n in checks.probe_names() if n not in skip]
-    module = import_file(path, f"gan_{path.stem}")
-    reference = reference_outputs(str(ROOT), "gan", "gan", "cpu")
-    verdicts = {}
-    for name in names:
-        rng = np.random.default_rng(zlib.crc32(name.encode()))
-        inputs = checks.probes[name].make_inputs(rng) if checks.probes[name].make_inputs else {}
-        try:
-            outcome = run_in_process(checks, module, [name], {name: inputs})[name]
-        except Exception as error:  # noqa: BLE001 - a wrong submission may raise anything
-            for check in (c for c in checks.checks if c.probe == name):
-                verdicts[check.name] = Verdict(0.0, f"{type(error).__name__}: {error}")
-            continue
-        for check in (c for c in checks.checks if c.probe == name):
-            evidence = Evidence(inputs, outcome.values, outcome.types, reference[name].values)
-            verdicts[check.name] = check.verdict(evidence)
-    return verdicts
+    """check name -> Verdict for the file at `path`, judged in this process without the smoke test."""
+    return grading.judge_in_process(ROOT, "gan", "gan", import_file(path, f"gan_{path.stem}"), skip=skip)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The GMM exercise graded end to end: reference, stub, realistic mistakes, correct alternatives."""
 
-from pathlib import Path
 
 import pytest
 

@@ -12,16 +12,15 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from autograder.checking import Evidence, Verdict, load_checks
 from autograder.config import load_course
-from autograder.grading import grade_submission, import_file, reference_outputs, run_in_process
+from autograder import grading
+from autograder.grading import grade_submission, import_file
 from conftest import ROOT, SUBMISSIONS, feedback_of
 
 torch.set_num_threads(1)
@@ -47,23 +46,8 @@ ALTERNATIVES = ["correct_loops", "correct_parametrize"]
 
 
 def judge_in_process(path: Path, skip=("smoke",)) -> dict:
-    """check name -> Verdict, running the probes on `path` in this process (no sandbox, no smoke test)."""
-    checks = load_checks("pixelcnn")
-    module = import_file(path, f"pixelcnn_{path.stem}")
-    reference = reference_outputs(str(ROOT), "pixelcnn", "pixelcnn", "cpu")
-    verdicts = {}
-    for name in (n for n in checks.probe_names() if n not in skip):
-        rng = np.random.default_rng(zlib.crc32(name.encode()))
-        inputs = checks.probes[name].make_inputs(rng) if checks.probes[name].make_inputs else {}
-        judged = [c for c in checks.checks if c.probe == name]
-        try:
-            outcome = run_in_process(checks, module, [name], {name: inputs})[name]
-        except Exception as error:  # noqa: BLE001 - a wrong submission may raise anything
-            verdicts.update({c.name: Verdict(0.0, f"{type(error).__name__}: {error}") for c in judged})
-            continue
-        ref = reference[name].values if name in reference else {}
-        verdicts.update({c.name: c.verdict(Evidence(inputs, outcome.values, outcome.types, ref)) for c in judged})
-    return verdicts
+    """check name -> Verdict for the file at `path`, judged in this process without the smoke test."""
+    return grading.judge_in_process(ROOT, "pixelcnn", "pixelcnn", import_file(path, f"pixelcnn_{path.stem}"), skip=skip)
 
 
 @pytest.fixture(scope="module")

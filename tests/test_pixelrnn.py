@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.checking import Evidence, Verdict, load_checks
-from autograder.grading import import_file, reference_outputs, run_in_process
+from autograder import grading
+from autograder.grading import import_file
 from conftest import ROOT, SUBMISSIONS, feedback_of
 
 torch.set_num_threads(1)
@@ -26,23 +24,8 @@ MISTAKES = {
 
 
 def judge_in_process(path: Path) -> dict:
-    """check name -> Verdict, running every probe on `path` in this process."""
-    checks = load_checks("pixelrnn")
-    module = import_file(path, f"pixelrnn_{path.stem}")
-    reference = reference_outputs(str(ROOT), "pixelrnn", "pixelrnn", "cpu")
-    verdicts = {}
-    for name in checks.probe_names():
-        rng = np.random.default_rng(zlib.crc32(name.encode()))
-        inputs = checks.probes[name].make_inputs(rng)
-        judged = [c for c in checks.checks if c.probe == name]
-        try:
-            outcome = run_in_process(checks, module, [name], {name: inputs})[name]
-        except Exception as error:  # noqa: BLE001 - a wrong submission may raise anything
-            verdicts.update({c.name: Verdict(0.0, f"{type(error).__name__}: {error}") for c in judged})
-            continue
-        for check in judged:
-            verdicts[check.name] = check.verdict(Evidence(inputs, outcome.values, outcome.types, reference[name].values))
-    return verdicts
+    """check name -> Verdict for the file at `path`, judged in this process."""
+    return grading.judge_in_process(ROOT, "pixelrnn", "pixelrnn", import_file(path, f"pixelrnn_{path.stem}"))
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))

@@ -53,7 +53,7 @@ def _encode(value, key, arrays):
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             return {"kind": "other", "type": f"{type_name} (object array)"}
-        arrays[key] = np.ascontiguousarray(value)
+        arrays[key] = np.array(value, order="C", copy=True)  # keeps 0-d arrays 0-d
         return {"kind": "array", "key": key, "type": type_name}
     if isinstance(value, (list, tuple)):
         items = [_encode(item, f"{key}.{i}", arrays) for i, item in enumerate(value)]

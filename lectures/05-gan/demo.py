@@ -8,7 +8,6 @@ import importlib.util
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 import torch
 from torchvision.utils import save_image
 from tqdm import tqdm

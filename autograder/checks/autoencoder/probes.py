@@ -24,7 +24,6 @@ def _loss_inputs(rng):
 def loss(autoencoder, inputs, device):
     import torch
 
-    torch.set_num_threads(2)
     out = {}
     for label in ("image", "flat", "extreme"):
         x = torch.as_tensor(inputs[f"x_{label}"], dtype=torch.float32, device=device)

@@ -6,7 +6,6 @@ from the inputs, so that feedback can say which mistake a student made.
 """
 
 import numpy as np
-from scipy.special import logsumexp
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference

@@ -10,7 +10,6 @@ PROBES = ProbeSet()
 def _tensor(array, device):
     import torch
 
-    torch.set_num_threads(2)
     return torch.as_tensor(np.asarray(array), dtype=torch.float32, device=device)
 
 

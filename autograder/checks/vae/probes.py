@@ -13,7 +13,6 @@ DRAWS = 2000  # calls of reparameterize for the sampling statistics
 def _torch():
     import torch
 
-    torch.set_num_threads(2)
     return torch
 
 
