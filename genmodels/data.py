@@ -26,7 +26,7 @@ class Split:
 def digits(binarise: bool = True, test_fraction: float = 0.2, seed: int = 0) -> Split:
     """scikit-learn digits as (N, 1, 8, 8) float32 images in {0, 1} (or [0, 1]), split at random.
 
-    With the defaults: 1,437 training and 360 held-out images, the same split every call.
+    With the defaults: 1,438 training and 359 held-out images, the same split every call.
     """
     from sklearn.datasets import load_digits
 

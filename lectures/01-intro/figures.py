@@ -13,7 +13,7 @@ def fig_digits():
     for ax, image in zip(axes.flat, images):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
         ax.set_axis_off()
-    fig.suptitle("Binarised 8×8 digits (scikit-learn), 1,437 for training", fontsize=10)
+    fig.suptitle("Binarised 8×8 digits (scikit-learn), 1,438 for training", fontsize=10)
     return fig
 
 
