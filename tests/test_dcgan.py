@@ -2,9 +2,12 @@
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
+from conftest import ROOT, feedback_of, solution_source
+from mutations import load_mistakes, mutated
 
-# submission file -> words the feedback must use
+MUTATIONS = load_mistakes("dcgan")  # name -> (old, new) edits of the reference
+
+# mistake (tests/submissions/dcgan/mistakes.py) -> words the feedback must use
 MISTAKES = {
     "default_init": "is init_weights applied",
     "variance_init": "not the variance",
@@ -29,10 +32,14 @@ def test_stub_scores_zero(grade):
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_mistake_loses_points_and_is_named(grade, name):
-    source = (SUBMISSIONS / "dcgan" / f"{name}.py").read_text()
+    source = mutated("dcgan", MUTATIONS[name])
     result = grade("dcgan", {"dcgan.py": source})
     assert result.score < result.max_score - 1e-6, f"{name} got full marks"
     assert MISTAKES[name] in feedback_of(result), feedback_of(result)
+
+
+def test_catalogue_has_every_named_mistake():
+    assert set(MUTATIONS) == set(MISTAKES)
 
 
 def test_public_checks_pass_on_the_reference():

@@ -2,8 +2,8 @@
 
 Full sandboxed grading (every check, the training smoke test included) runs for the
 reference, the stub, the correct alternatives and one broken loss. Every wrong
-submission in tests/submissions/gan/ is also judged by the same check definitions
-in-process (the path the nbgrader/otter exports take), without the smoke test, so
+submission (the reference with the edits in tests/submissions/gan/mistakes.py) is also
+judged by the same check definitions in-process (the path the nbgrader/otter exports take), without the smoke test, so
 that the whole catalogue of mistakes stays fast to test.
 """
 
@@ -19,13 +19,15 @@ from autograder.config import load_course
 from autograder import grading
 from autograder.grading import grade_submission, import_file
 from conftest import ROOT, SUBMISSIONS, feedback_of
+from mutations import load_mistakes, mistake_files
 
 torch.set_num_threads(1)
 
 GAN_SUBMISSIONS = SUBMISSIONS / "gan"
+MUTATIONS = load_mistakes("gan")  # name -> (old, new) edits of the reference
 SMOKE_CHECK = "training smoke test: the course GAN trained with your step covers the ring of 8 Gaussians"
 
-# submission file -> (words the feedback must use, check names (prefixes) that must fail)
+# mistake -> (words the feedback must use, check names (prefixes) that must fail)
 MISTAKES = {
     "labels_swapped": ("labels are swapped", ["discriminator_loss:", "gan_train_step: parameters"]),
     "saturating_generator_loss": ("saturating minimax loss", ["generator_loss: the non-saturating", "generator losses:"]),
@@ -65,14 +67,21 @@ def graded(tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def mistake_path(tmp_path_factory):
+    """mistake_path(name) -> a file holding the reference with the edits of mistake `name`."""
+    return mistake_files(tmp_path_factory.mktemp("gan_mistakes"), "gan", MUTATIONS)
+
+
 def test_catalogue_has_every_named_mistake():
-    assert {p.stem for p in GAN_SUBMISSIONS.glob("*.py")} >= set(MISTAKES) | set(ALTERNATIVES)
+    assert set(MUTATIONS) == set(MISTAKES)
+    assert {p.stem for p in GAN_SUBMISSIONS.glob("*.py")} >= set(ALTERNATIVES)
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_mistake_loses_points_and_is_named(name):
+def test_mistake_loses_points_and_is_named(mistake_path, name):
     words, failing = MISTAKES[name]
-    verdicts = judge_in_process(GAN_SUBMISSIONS / f"{name}.py")
+    verdicts = judge_in_process(mistake_path(name))
     lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
     assert lost, f"{name} got full marks"
     for prefix in failing:
@@ -105,8 +114,8 @@ def test_correct_alternative_full_marks_sandboxed(graded, name):
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
-def test_broken_loss_fails_the_smoke_test(graded):
-    result = graded(GAN_SUBMISSIONS / "labels_swapped.py")
+def test_broken_loss_fails_the_smoke_test(graded, mistake_path):
+    result = graded(mistake_path("labels_swapped"))
     smoke = next(c for c in result.checks if c.name == SMOKE_CHECK)
     assert not smoke.passed
     assert "modes" in smoke.feedback

@@ -2,8 +2,9 @@
 
 Full sandboxed grading (every check, the smoke test included) runs for the
 reference, the stub, the two correct alternatives and the leaky mask. Every
-wrong submission in tests/submissions/pixelcnn/ is also judged by the same check
-definitions in-process, without the smoke test, so the catalogue stays fast.
+wrong submission (the reference with the edits in tests/submissions/pixelcnn/mistakes.py)
+is also judged by the same check definitions in-process, without the smoke test, so the
+catalogue stays fast.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from autograder.config import load_course
 from autograder import grading
 from autograder.grading import grade_submission, import_file
 from conftest import ROOT, SUBMISSIONS, feedback_of
+from mutations import load_mistakes, mistake_files
 
 torch.set_num_threads(1)
 
 PIXELCNN_SUBMISSIONS = SUBMISSIONS / "pixelcnn"
+MUTATIONS = load_mistakes("pixelcnn")  # name -> (old, new) edits of the reference
 SMOKE_PREFIX = "training smoke test:"
 
-# submission file -> (words the feedback must use, check names (prefixes) that must lose points)
+# mistake -> (words the feedback must use, check names (prefixes) that must lose points)
 MISTAKES = {
     "types_swapped": ("mask types A and B are swapped", ["causal_mask: values"]),
     "centre_row_kept": ("whole centre row is kept", ["causal_mask: values", "causality: an output pixel"]),
@@ -66,18 +69,25 @@ def graded(tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def mistake_path(tmp_path_factory):
+    """mistake_path(name) -> a file holding the reference with the edits of mistake `name`."""
+    return mistake_files(tmp_path_factory.mktemp("pixelcnn_mistakes"), "pixelcnn", MUTATIONS)
+
+
 def smoke_of(result):
     return next(c for c in result.checks if c.name.startswith(SMOKE_PREFIX))
 
 
 def test_catalogue_has_every_named_mistake():
-    assert {p.stem for p in PIXELCNN_SUBMISSIONS.glob("*.py")} >= set(MISTAKES) | set(ALTERNATIVES)
+    assert set(MUTATIONS) == set(MISTAKES)
+    assert {p.stem for p in PIXELCNN_SUBMISSIONS.glob("*.py")} >= set(ALTERNATIVES)
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_mistake_loses_points_and_is_named(name):
+def test_mistake_loses_points_and_is_named(mistake_path, name):
     words, failing = MISTAKES[name]
-    verdicts = judge_in_process(PIXELCNN_SUBMISSIONS / f"{name}.py")
+    verdicts = judge_in_process(mistake_path(name))
     lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
     assert lost, f"{name} got full marks"
     for prefix in failing:
@@ -110,8 +120,8 @@ def test_correct_alternative_full_marks_sandboxed(graded, name):
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
-def test_leaky_mask_fails_the_smoke_test(graded):
-    result = graded(PIXELCNN_SUBMISSIONS / "leaky_mask.py")
+def test_leaky_mask_fails_the_smoke_test(graded, mistake_path):
+    result = graded(mistake_path("leaky_mask"))
     smoke = smoke_of(result)
     assert not smoke.passed
     assert "evaluated with correct masks" in smoke.feedback

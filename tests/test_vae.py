@@ -6,13 +6,16 @@ import pytest
 import torch
 
 from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
+from mutations import load_mistakes, mutated
 
 torch.set_num_threads(1)  # a shared 2-core machine
 
 VAE_SUBMISSIONS = SUBMISSIONS / "vae"
+MUTATIONS = load_mistakes("vae")  # name -> (old, new) edits of the reference
 SMOKE = "training smoke test"
 
-# Known-wrong submissions (tests/submissions/vae/<name>/vae.py) and words their feedback must use.
+# Known-wrong submissions (the reference with the edits in tests/submissions/vae/mistakes.py) and words their
+# feedback must use.
 MISTAKES = {
     "kl_sign_flipped": "KL term has the wrong sign",
     "exp_logvar_as_std": "exp(logvar) is used as the standard deviation",
@@ -29,16 +32,20 @@ CORRECT = ["correct_distributions", "correct_float64_softplus"]
 
 
 @pytest.fixture(scope="module")
-def vae_results(course):
-    """Grade the reference, the stub and every submission folder once (the sandbox start dominates)."""
+def vae_results(course, tmp_path_factory):
+    """Grade the reference, the stub, every mistake and every correct folder once (the sandbox start dominates)."""
     from autograder.grading import grade_submission
 
     def grade_folder(folder):
         return grade_submission(course, ROOT, folder, ["vae"], "cpu").exercises[0]
 
     results = {"reference": grade_folder(ROOT / "solutions" / "vae"), "stub": grade_folder(ROOT / "exercises" / "vae")}
-    for folder in sorted(VAE_SUBMISSIONS.iterdir()):
+    for folder in sorted(p for p in VAE_SUBMISSIONS.iterdir() if p.is_dir() and p.name != "__pycache__"):
         results[folder.name] = grade_folder(folder)
+    for name in sorted(MUTATIONS):
+        folder = tmp_path_factory.mktemp(name)
+        (folder / "vae.py").write_text(mutated("vae", MUTATIONS[name]), encoding="utf-8")
+        results[name] = grade_folder(folder)
     return results
 
 
@@ -65,8 +72,9 @@ def test_correct_alternatives_get_full_marks(vae_results, name):
 
 
 def test_every_mistake_has_a_submission():
-    folders = {p.name for p in VAE_SUBMISSIONS.iterdir()} - set(CORRECT)
-    assert folders == set(MISTAKES)
+    folders = {p.name for p in VAE_SUBMISSIONS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(CORRECT)
+    assert set(MUTATIONS) == set(MISTAKES)
     assert len(MISTAKES) >= 8
 
 
