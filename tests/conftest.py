@@ -39,3 +39,13 @@ def solution_source(exercise_id: str, filename: str | None = None) -> str:
 
 def feedback_of(result) -> str:
     return "\n".join(f"{c.name}: {c.feedback}" for c in result.checks if not c.passed)
+
+
+def assert_named_mistake(verdicts: dict, name: str, words: str, failing_prefixes) -> None:
+    """The mistake `name` lost points on checks starting with each prefix, and the feedback says `words`."""
+    lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
+    assert lost, f"{name} got full marks"
+    for prefix in failing_prefixes:
+        assert any(check.startswith(prefix) for check in lost), f"{name}: no failing check starts with {prefix!r}: {list(lost)}"
+    feedback = "\n".join(v.feedback for v in lost.values())
+    assert words in feedback, f"{name}: feedback does not say {words!r}:\n{feedback}"

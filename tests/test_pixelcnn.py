@@ -22,7 +22,7 @@ import torch
 from autograder.config import load_course
 from autograder import grading
 from autograder.grading import grade_submission, import_file
-from conftest import ROOT, SUBMISSIONS, feedback_of
+from conftest import ROOT, assert_named_mistake, SUBMISSIONS, feedback_of
 from mutations import load_mistakes, mistake_files
 
 torch.set_num_threads(1)
@@ -88,12 +88,7 @@ def test_catalogue_has_every_named_mistake():
 def test_mistake_loses_points_and_is_named(mistake_path, name):
     words, failing = MISTAKES[name]
     verdicts = judge_in_process(mistake_path(name))
-    lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
-    assert lost, f"{name} got full marks"
-    for prefix in failing:
-        assert any(check.startswith(prefix) for check in lost), f"{name}: no failing check starts with {prefix!r}: {lost}"
-    feedback = "\n".join(v.feedback for v in lost.values())
-    assert words in feedback, f"{name}: feedback does not say {words!r}:\n{feedback}"
+    assert_named_mistake(verdicts, name, words, failing)
 
 
 @pytest.mark.parametrize("name", ALTERNATIVES)
