@@ -23,7 +23,7 @@ from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
 from autograder.results import CheckResult, ExerciseResult, SubmissionResult
-from autograder.sandboxed.exchange import type_name_of
+from autograder.sandboxed import exchange
 from autograder.submission import locate, opened
 
 
@@ -46,15 +46,15 @@ def import_file(path: Path, module_name: str):
 
 
 def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dict:
-    """Run probes on a trusted module in this process (the reference; nbgrader/otter kernels)."""
+    """Run probes on a module in this process (the reference; notebook kernels; fast tests).
+
+    Outputs go through the same encoding as the sandbox's, so a judge sees identical values and
+    type names whichever side ran the probe.
+    """
     outcomes = {}
     for name in names:
-        outputs = checks.probes[name].run(module, inputs[name], device)
-        outcomes[name] = ProbeOutcome(
-            name,
-            values={k: _to_plain(v) for k, v in outputs.items()},
-            types={k: type_name_of(v) for k, v in outputs.items()},
-        )
+        values, types = exchange.decode(*exchange.encode(checks.probes[name].run(module, inputs[name], device)))
+        outcomes[name] = ProbeOutcome(name, values=values, types=types)
     return outcomes
 
 
@@ -85,14 +85,6 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
         ref = reference[name].values if name in reference else {}
         verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
     return verdicts
-
-
-def _to_plain(value):
-    if hasattr(value, "detach"):
-        return value.detach().cpu().numpy()
-    if isinstance(value, (list, tuple)):
-        return [_to_plain(v) for v in value]
-    return value
 
 
 @functools.lru_cache(maxsize=None)

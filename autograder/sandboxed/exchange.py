@@ -61,10 +61,23 @@ def _encode(value, key, arrays):
     return {"kind": "other", "type": type_name}
 
 
-def write_outputs(directory, name, outputs: dict) -> None:
-    """Write one probe's outputs (a flat dict) as NAME.npz + NAME.json in `directory`."""
+def encode(outputs: dict):
+    """(JSON-able description, arrays) of one probe's outputs (a flat dict)."""
     arrays = {}
     described = {str(k): _encode(v, str(k), arrays) for k, v in outputs.items()}
+    return described, arrays
+
+
+def decode(described: dict, arrays: dict):
+    """(values, type names) from `encode`'s output: what a judge sees, in or out of the sandbox."""
+    values = {key: _decode(desc, arrays) for key, desc in described.items()}
+    types = {key: desc.get("type", "?") for key, desc in described.items()}
+    return values, types
+
+
+def write_outputs(directory, name, outputs: dict) -> None:
+    """Write one probe's outputs (a flat dict) as NAME.npz + NAME.json in `directory`."""
+    described, arrays = encode(outputs)
     np.savez(os.path.join(directory, f"{name}.npz"), **arrays)
     _write_json(os.path.join(directory, f"{name}.json"), {"ok": True, "values": described})
 
@@ -127,7 +140,4 @@ def read_outputs(directory, name, max_bytes):
     data = _read_regular_file(os.path.join(directory, f"{name}.npz"), max_bytes)
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
-    described = payload["values"]
-    values = {key: _decode(desc, arrays) for key, desc in described.items()}
-    types = {key: desc.get("type", "?") for key, desc in described.items()}
-    return values, types
+    return decode(payload["values"], arrays)
