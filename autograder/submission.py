@@ -1,8 +1,9 @@
 """Find a student's file for an exercise in a submission (a folder or a .zip), as Python source.
 
-Notebooks (`gmm.ipynb`) are turned into a script with jupytext, which comments
-out IPython magics and shell escapes. Zips are unpacked into a temporary folder
-with sizes and paths checked (no zip bombs, nothing written outside it).
+Notebooks (`gmm.ipynb`) become the module of their definitions (autograder/notebooks.py):
+magics are commented out, top-level experiments are not run, lines keep their cells.
+Zips are unpacked into a temporary folder with sizes and paths checked (no zip bombs,
+nothing written outside it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ class Located:
     source: str | None
     origin: str  # the file it came from, relative to the submission, or what was looked for
     problem: str | None = None
+    notebook: object = None  # notebooks.Converted when the source came from a notebook
+    notes: tuple = ()  # what the results should say about the choice of file and its conversion
+
+    def where(self, line: int) -> str:
+        """'line 12' in a .py file, 'cell 3, line 2' in a notebook."""
+        return self.notebook.where(line) if self.notebook else f"line {line}"
+
+    def relabel(self, feedback: str) -> str:
+        """Feedback that locates a line of the graded source, in the student's own terms."""
+        return self.notebook.relabel(feedback) if self.notebook else feedback
 
 
 @contextmanager
@@ -66,28 +77,31 @@ def _candidates(folder: Path, filename: str):
     return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
 
 
-def notebook_to_source(path: Path) -> str:
-    """The code cells of a notebook as a Python script (magics commented out)."""
-    import jupytext
-
-    notebook = jupytext.read(path)
-    return jupytext.writes(notebook, fmt="py:percent")
-
-
 def locate(folder: Path, module_name: str) -> Located:
-    """`module_name`.py, else `module_name`.ipynb, nearest the top of the submission."""
+    """`module_name`.py, else `module_name`.ipynb, nearest the top of the submission.
+
+    A notebook becomes its definitions (autograder.notebooks): top-level experiments are not run.
+    """
+    from autograder import notebooks
+
+    notebooks_found = _candidates(folder, module_name + ".ipynb")
     for suffix in (".py", ".ipynb"):
         found = _candidates(folder, module_name + suffix)
         if not found:
             continue
         chosen = found[0]
         origin = chosen.relative_to(folder).as_posix()
+        notes = []
+        if suffix == ".py" and notebooks_found:
+            notes.append(f"found both {origin} and {notebooks_found[0].relative_to(folder).as_posix()}: graded "
+                         f"{origin}, because a .py file takes precedence over a notebook (submit only one of them)")
         if chosen.stat().st_size > MAX_SOURCE_BYTES:
             return Located(None, origin, f"{origin} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
         try:
             if suffix == ".py":
-                return Located(chosen.read_text(encoding="utf-8"), origin)
-            return Located(notebook_to_source(chosen), origin)
+                return Located(chosen.read_text(encoding="utf-8"), origin, notes=tuple(notes))
+            converted = notebooks.convert(chosen)
+            return Located(converted.source, origin, notebook=converted, notes=tuple(converted.notes(origin)))
         except UnicodeDecodeError:
             return Located(None, origin, f"{origin} is not UTF-8 text")
         except Exception as exc:  # a broken notebook: nbformat/jupytext raise many kinds
