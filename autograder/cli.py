@@ -3,6 +3,8 @@
     course validate                      check course.yml against its schema
     course grade SUBMISSION [...]        grade a submission, write Gradescope results
     course check EXERCISE [PATH]         public checks only, for students
+    course grade-all SUBMISSIONS -o OUT  grade a class: results, feedback pages, gradebook, report
+    course gradebook OUT [OUT2 ...]      gradebook and report from grade-all output folders (shards)
     course stubs [--check]               regenerate exercise stubs from solutions
     course build [--output DIR] [--pdf]  build the lecture site
     course demo                          validate, grade the reference and a flawed sample
@@ -112,6 +114,54 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_grade_all(args) -> int:
+    from autograder.classroom.commands import ClassError, grade_all
+    from autograder.classroom.runner import parse_shard
+
+    root, course = _course(args)
+    for exercise_id in args.exercise or []:
+        try:
+            course.exercise(exercise_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    source = Path(args.submissions)
+    if not source.exists():
+        raise UsageError(f"no such folder or file: {source}")
+    try:
+        return grade_all(root, course, source, Path(args.output_dir), jobs=args.jobs or _default_jobs(),
+                         exercise_ids=args.exercise, layout=args.layout, shard=shard, regrade=args.regrade,
+                         device=_device(args.device), quiet=args.quiet)
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _default_jobs() -> int:
+    from autograder.classroom.commands import default_jobs
+
+    return default_jobs()
+
+
+def cmd_gradebook(args) -> int:
+    from autograder.classroom.commands import ClassError, build
+
+    root, course = _course(args)
+    outs = [Path(out) for out in args.outputs]
+    for out in outs:
+        if not out.is_dir():
+            raise UsageError(f"no such output folder: {out}")
+    try:
+        build(root, course, outs, Path(args.output_dir) if args.output_dir else outs[0])
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_check(args) -> int:
     from autograder.public import run_public_checks
 
@@ -174,6 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when it was submitted (e.g. 2026-12-05T10:00:00+01:00): applies each exercise's late policy")
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
     p.set_defaults(func=cmd_grade)
+
+    p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
+    p.add_argument("submissions", help="a folder (or .zip) of submissions: one folder/.zip per student, a Gradescope "
+                                       "export, a Canvas download or nbgrader's submitted/ folder")
+    p.add_argument("--output-dir", "-o", required=True, metavar="OUT", help="where results, pages and the gradebook go")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--exercise", action="append", metavar="NAME", help="grade only this exercise (repeatable)")
+    p.add_argument("--layout", choices=("plain", "gradescope", "canvas", "nbgrader"), help="the layout, when detection is ambiguous")
+    p.add_argument("--shard", metavar="I/N", help="grade only shard I of N (1-based), e.g. one task of a cluster job array")
+    p.add_argument("--regrade", action="store_true", help="grade again even when nothing changed since the last run")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where training smoke tests run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_grade_all)
+
+    p = commands.add_parser("gradebook", help="build the gradebook and report from grade-all output folders (e.g. shards)")
+    p.add_argument("outputs", nargs="+", metavar="OUT", help="grade-all output folders")
+    p.add_argument("--output-dir", "-o", metavar="DIR", help="where to write them (default: the first OUT)")
+    p.set_defaults(func=cmd_gradebook)
 
     p = commands.add_parser("check", help="run an exercise's public checks on your file")
     p.add_argument("exercise", help="exercise id, e.g. gmm")

@@ -1,0 +1,40 @@
+"""Wrong: reg_covar is never added to the covariances (singular components blow up)."""
+
+import numpy as np
+
+
+def log_gaussian_pdf(X, mean, cov):
+    dims = len(mean)
+    precision = np.linalg.pinv(cov)
+    deviation = X - mean[None, :]
+    exponent = -0.5 * np.sum(deviation @ precision * deviation, axis=1)
+    return exponent - 0.5 * (dims * np.log(2 * np.pi) + np.log(np.linalg.det(cov)))
+
+
+def e_step(X, weights, means, covs):
+    components = range(len(weights))
+    joint = np.array([log_gaussian_pdf(X, means[c], covs[c]) + np.log(weights[c]) for c in components]).T
+    biggest = np.max(joint, axis=1)
+    marginal = biggest + np.log(np.sum(np.exp(joint - biggest[:, None]), axis=1))
+    return np.exp(joint - marginal[:, None]), float(np.average(marginal))
+
+
+def m_step(X, resp, reg_covar=1e-6):
+    effective = np.sum(resp, axis=0)
+    mixing = effective / np.sum(effective)
+    locations = (resp.T @ X) / effective[:, None]
+    shapes = np.array([
+        ((X - locations[c]).T * resp[:, c]) @ (X - locations[c]) / effective[c] for c in range(resp.shape[1])
+    ])
+    return mixing, locations, shapes
+
+
+def fit_gmm(X, weights, means, covs, max_iter=100, tol=1e-6, reg_covar=1e-6):
+    trace = []
+    for _ in range(max_iter):
+        resp, current = e_step(X, weights, means, covs)
+        weights, means, covs = m_step(X, resp, reg_covar)
+        trace.append(current)
+        if len(trace) >= 2 and abs(trace[-1] - trace[-2]) < tol:
+            break
+    return weights, means, covs, trace
