@@ -232,8 +232,9 @@ def stage(submission: Submission, folder: Path, exercises) -> Staged:
         problems.append(("too-large", f"the submission holds more than {MAX_BYTES >> 20} MiB; the rest was skipped"))
     _unwrap(folder)
     sources: dict = {}
-    if not any(p.is_file() for p in folder.rglob("*")):
-        if not any(code in ("corrupt-zip", "zip-bomb", "symlink", "empty") for code, _ in problems):
+    fatal = {"corrupt-zip", "zip-bomb", "too-large", "empty"} & {code for code, _ in problems}
+    if not any(p.is_file() for p in folder.rglob("*")) and (fatal or not problems):
+        if not fatal:
             problems.append(("empty", "the submission holds no files"))
     else:
         for exercise in exercises:
