@@ -163,16 +163,19 @@ def _files_of(student: MadeStudent) -> dict:
     return {f"{student.key}.zip": _zip_bytes(student.files)} if student.zipped else student.files
 
 
-def write_class(root: Path, course, target: Path, layout: str = "plain", copies: int = 1) -> Path:
+def write_class(root: Path, course, target: Path, layout: str = "plain", copies: int = 1, keys=None) -> Path:
     """Write the made class into the empty folder `target` as `layout` ("plain" or "gradescope").
 
-    `copies` > 1 repeats the class under new names (alice2, ...) for a benchmark of more submissions.
+    `copies` > 1 repeats the class under new names (alice2, ...) for a benchmark of more submissions;
+    `keys` keeps only those students.
     """
     target.mkdir(parents=True, exist_ok=True)
     due = course.exercise("gmm").due
     metadata = {}
     for copy in range(copies):
         for number, student in enumerate(students(root)):
+            if keys is not None and student.key not in keys:
+                continue
             key = student.key + (str(copy + 1) if copy else "")
             if layout == "plain":
                 files = _files_of(student)
