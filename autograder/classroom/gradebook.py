@@ -16,6 +16,7 @@ from collections import Counter
 from autograder.classroom.pages import points
 from autograder.classroom.staging import STATUSES
 
+SUMMARY_ROWS = 30  # a class this small is listed student by student in the terminal summary
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -109,6 +110,10 @@ def summary(course, records) -> str:
         scores = [e["score"] for r in records for e in r["exercises"] if e["id"] == exercise_id]
         lines.append(f"  {exercise_id:<12} median {points(statistics.median(scores)):>7} / "
                      f"{points(course.exercise(exercise_id).points)}")
+    if len(records) <= SUMMARY_ROWS:
+        for row in rows(course, records):
+            lines.append(f"    {(row['name'] or row['student_id'])[:28]:<28} {row['total']:>8} / {row['max_total']:<4} "
+                         f"{row['status']}")
     codes = Counter(code for r in records for code in {c for c, _ in r["problems"]})
     if codes:
         lines.append("problems: " + ", ".join(f"{codes[c]} {c}" for c in STATUSES if c in codes))

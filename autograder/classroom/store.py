@@ -22,6 +22,8 @@ STUDENTS = "students"
 RECORD = "record.json"
 RECORD_SCHEMA = 1
 TEMP_PREFIX = ".partial-"
+_UMASK = os.umask(0o022)  # read once, restored at once: files get the usual permissions, not mkstemp's 0600
+os.umask(_UMASK)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -29,6 +31,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX + path.name + ".")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
