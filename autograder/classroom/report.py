@@ -91,9 +91,11 @@ def pass_rate_figure(exercise_id, rates, target) -> str:
 
 
 def frequent_messages(records, exercise_id) -> list[dict]:
-    """The feedback messages of failed checks, grouped (numbers masked), most students first."""
-    students = defaultdict(set)
-    examples = {}
+    """Feedback messages of failed checks, grouped by text with numbers masked, most students first.
+
+    Each entry: the students' count, the checks that gave the message, and one example of it.
+    """
+    students, checks, examples = defaultdict(set), defaultdict(set), {}
     for record in records:
         for exercise in record["exercises"]:
             if exercise["id"] != exercise_id:
@@ -101,11 +103,12 @@ def frequent_messages(records, exercise_id) -> list[dict]:
             for check in exercise["checks"]:
                 if check["passed"] or not check["feedback"]:
                     continue
-                group = (check["name"], _NUMBER.sub("#", check["feedback"].strip().splitlines()[0])[:300])
+                group = _NUMBER.sub("#", check["feedback"].strip().splitlines()[0])[:300]
                 students[group].add(record["key"])
+                checks[group].add(check["name"])
                 examples.setdefault(group, check["feedback"])
     ranked = sorted(students, key=lambda g: (-len(students[g]), g))
-    return [{"check": g[0], "message": examples[g], "count": len(students[g])} for g in ranked[:TOP_MESSAGES]]
+    return [{"checks": sorted(checks[g]), "message": examples[g], "count": len(students[g])} for g in ranked[:TOP_MESSAGES]]
 
 
 def messages_figure(exercise_id, messages, target) -> str:
@@ -113,8 +116,9 @@ def messages_figure(exercise_id, messages, target) -> str:
     ax = figure.subplots()
     counts = [m["count"] for m in messages][::-1]
     ax.barh(range(len(counts)), counts, color="#6d4aa8")
-    ax.set_yticks(range(len(counts)), [f"#{i}  {_label(m['check'], 55)}" for i, m in enumerate(messages, 1)][::-1],
-                  fontsize=8)
+    labels = [f"#{i}  {_label(m['checks'][0], 50)}" + (f" (+{len(m['checks']) - 1})" if len(m["checks"]) > 1 else "")
+              for i, m in enumerate(messages, 1)]
+    ax.set_yticks(range(len(counts)), labels[::-1], fontsize=8)
     ax.set_xlabel("students who got this feedback")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(f"{exercise_id}: most frequent feedback (messages in the table below)", fontsize=10)
