@@ -83,17 +83,21 @@ def _timestamp(text: str):
     return value
 
 
+def _check_exercises(course, exercise_ids) -> None:
+    for exercise_id in exercise_ids or []:
+        try:
+            course.exercise(exercise_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+
+
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
-    for exercise_id in args.exercise or []:
-        try:
-            course.exercise(exercise_id)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+    _check_exercises(course, args.exercise)
     submission = Path(args.submission)
     if not submission.exists():
         raise UsageError(f"no such submission: {submission}")
@@ -119,11 +123,7 @@ def cmd_grade_all(args) -> int:
     from autograder.classroom.runner import parse_shard
 
     root, course = _course(args)
-    for exercise_id in args.exercise or []:
-        try:
-            course.exercise(exercise_id)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+    _check_exercises(course, args.exercise)
     try:
         shard = parse_shard(args.shard) if args.shard else None
     except ValueError as exc:

@@ -39,6 +39,24 @@ def made_class(folder: Path, submissions: int) -> Path:
     return target
 
 
+def _spin(seconds: float) -> int:
+    """Count loop iterations for `seconds` of wall time (a CPU-bound process)."""
+    end, count = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        count += 1
+    return count
+
+
+def available_parallelism(seconds: float = 5.0) -> float:
+    """How much more work two CPU-bound processes get done than one, on this machine right now (2.0 when idle)."""
+    import multiprocessing
+
+    one = _spin(seconds)
+    with multiprocessing.Pool(2) as pool:
+        two = sum(pool.map(_spin, [seconds, seconds]))
+    return two / one
+
+
 def time_run(source: Path, jobs: int, scratch: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the whole process tree) of one grade-all run."""
     course_bin = Path(sys.executable).with_name("course")
@@ -74,6 +92,8 @@ def main(argv=None) -> int:
         print(f"  --jobs {jobs}: {wall:6.1f} s  ({count / wall * 60:5.1f} submissions/min, "
               f"{statistics.median(cpu[jobs]) / count:.2f} CPU-s per submission)")
     print(f"  speed-up: {one / two:.2f}x (target >= 1.7x on an otherwise idle 2-core machine)")
+    print(f"  for comparison, two CPU-bound processes did {available_parallelism():.2f}x the work of one "
+          f"on this machine just now (2.0 when it is idle)")
     return 0
 
 

@@ -8,12 +8,14 @@ import sys
 import tempfile
 import zipfile
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from autograder.classroom import gradebook, layouts, store
 from autograder.classroom.runner import Options, course_fingerprint, in_shard, run_batch
+from autograder.classroom.staging import unpack_zip
 
 MAX_CLASS_BYTES = 8 * 1024**3  # a whole class archive, unpacked
+MAX_CLASS_MEMBERS = 200_000
 
 
 class ClassError(Exception):
@@ -31,19 +33,12 @@ def opened_class(path: Path):
         raise ClassError(f"{path} is neither a folder nor a .zip of submissions")
     folder = Path(tempfile.mkdtemp(prefix="course-class-"))
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if sum(m.file_size for m in members) > MAX_CLASS_BYTES:
-                raise ClassError(f"{path} unpacks to more than {MAX_CLASS_BYTES >> 30} GiB")
-            for member in members:
-                name = PurePosixPath(member.filename)
-                if name.is_absolute() or ".." in name.parts:
-                    raise ClassError(f"{path} holds an unsafe path: {member.filename}")
-            archive.extractall(folder)
-        items = [p for p in folder.iterdir() if p.name not in layouts.JUNK]
+        fatal = [message for code, message in unpack_zip(path, folder, MAX_CLASS_MEMBERS, MAX_CLASS_BYTES, 10_000)
+                 if code in ("corrupt-zip", "zip-bomb")]
+        if fatal:
+            raise ClassError(fatal[0])
+        items = list(folder.iterdir())
         yield items[0] if len(items) == 1 and items[0].is_dir() else folder  # a single wrapping folder
-    except zipfile.BadZipFile as exc:
-        raise ClassError(f"{path} is not a readable zip: {exc}") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

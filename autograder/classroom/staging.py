@@ -62,8 +62,8 @@ def status_of(problems) -> str:
 
 
 class _Budget:
-    def __init__(self):
-        self.left = MAX_BYTES
+    def __init__(self, limit: int = MAX_BYTES):
+        self.limit = self.left = limit
 
     def take(self, n: int):
         self.left -= n
@@ -123,18 +123,26 @@ def _copy_tree(source: Path, target: Path, prefix: str, budget, problems) -> Non
             _copy_file(here / name, target / relative / name, shown, budget, problems)
 
 
-def _unpack(archive_path: Path, target: Path, shown: str, budget, problems) -> None:
+def unpack_zip(archive_path: Path, target: Path, max_members: int, max_bytes: int, max_ratio: int) -> list:
+    """Unpack any zip (a whole class's download) into `target` within these limits; its problems."""
+    problems = []
+    _unpack(archive_path, target, archive_path.name, _Budget(max_bytes), problems, max_members, max_ratio)
+    return problems
+
+
+def _unpack(archive_path: Path, target: Path, shown: str, budget, problems, max_members=MAX_MEMBERS,
+            max_ratio=MAX_RATIO) -> None:
     """Unpack a student's zip into `target`; a broken or hostile one is reported, never raised."""
     try:
         with zipfile.ZipFile(archive_path) as archive:
             members = [m for m in archive.infolist() if not any(p in JUNK for p in PurePosixPath(m.filename).parts)]
-            if len(members) > MAX_MEMBERS:
-                problems.append(("zip-bomb", f"{shown} holds {len(members)} files (the limit is {MAX_MEMBERS})"))
+            if len(members) > max_members:
+                problems.append(("zip-bomb", f"{shown} holds {len(members)} files (the limit is {max_members})"))
                 return
             if sum(m.file_size for m in members) > budget.left or any(
-                    m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1) for m in members):
-                problems.append(("zip-bomb", f"{shown} unpacks to more than {MAX_BYTES >> 20} MiB or compresses "
-                                             f"more than {MAX_RATIO}:1; it was not unpacked"))
+                    m.file_size > RATIO_FLOOR and m.file_size > max_ratio * max(m.compress_size, 1) for m in members):
+                problems.append(("zip-bomb", f"{shown} unpacks to more than {budget.limit >> 20} MiB or compresses "
+                                             f"more than {max_ratio}:1; it was not unpacked"))
                 return
             for member in members:
                 name = PurePosixPath(member.filename.replace("\\", "/"))
@@ -151,7 +159,7 @@ def _unpack(archive_path: Path, target: Path, shown: str, budget, problems) -> N
                 with archive.open(member) as handle:
                     _write_new(target / name, iter(lambda: handle.read(CHUNK), b""), budget, problems, f"{shown}: {name}")
     except _Overflow:
-        problems.append(("zip-bomb", f"{shown} unpacks to more than {MAX_BYTES >> 20} MiB; it was not unpacked"))
+        problems.append(("zip-bomb", f"{shown} unpacks to more than {budget.limit >> 20} MiB; it was not unpacked"))
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
         problems.append(("corrupt-zip", f"{shown} is not a readable zip file ({exc})"))
 

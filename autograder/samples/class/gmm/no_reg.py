@@ -30,11 +30,13 @@ def m_step(X, resp, reg_covar=1e-6):
 
 
 def fit_gmm(X, weights, means, covs, max_iter=100, tol=1e-6, reg_covar=1e-6):
-    trace = []
-    for _ in range(max_iter):
+    trace, previous, rounds = [], None, 0
+    while rounds < max_iter:
         resp, current = e_step(X, weights, means, covs)
+        trace += [current]
         weights, means, covs = m_step(X, resp, reg_covar)
-        trace.append(current)
-        if len(trace) >= 2 and abs(trace[-1] - trace[-2]) < tol:
+        rounds += 1
+        if previous is not None and abs(current - previous) < tol:
             break
+        previous = current
     return weights, means, covs, trace
