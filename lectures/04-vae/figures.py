@@ -10,27 +10,18 @@ import torch
 
 from genmodels.data import digits
 
+from autograder.site import trained as course_models
+
 ROOT = Path(__file__).resolve().parents[2]
-_CACHE = {}
 
 
 def _solution(name):
-    from autograder.site.figures import load_module
-
-    if name not in _CACHE:
-        _CACHE[name] = load_module(ROOT / "solutions" / name / f"{name}.py", f"lecture_{name}_reference")
-    return _CACHE[name]
+    return course_models.solution(ROOT, name)
 
 
 def trained(z_dim=16):
     """The course VAE after its fixed training budget (genmodels.vae.TrainConfig) with the reference ELBO."""
-    from genmodels import vae
-
-    if z_dim not in _CACHE:
-        ref = _solution("vae")
-        model = vae.new_model(vae.VAEConfig(z_dim=z_dim), seed=0)
-        _CACHE[z_dim] = vae.train_vae(model, digits().train, ref.reparameterize, ref.elbo, vae.TrainConfig())
-    return _CACHE[z_dim]
+    return course_models.vae(ROOT, z_dim)
 
 
 def _grid(ax_rows, images):

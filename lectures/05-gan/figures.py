@@ -39,16 +39,29 @@ def fig_optimal_discriminator():
 
 
 def fig_saturation():
-    """Generator losses as functions of D(G(z)): the minimax loss is flat where G is bad."""
-    d = np.linspace(0.001, 0.999, 400)
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.plot(d, np.log(1 - d), label=r"minimax: $\log(1 - D(G(z)))$", color="#c0392b")
-    ax.plot(d, -np.log(d), label=r"non-saturating: $-\log D(G(z))$", color="#2a6f97")
-    ax.axvspan(0, 0.1, color="#eee")
-    ax.text(0.02, 3.5, "early training:\nD rejects the fakes", fontsize=8)
-    ax.set_xlabel("D(G(z))")
-    ax.set_ylabel("generator loss")
-    ax.legend(frameon=False, loc="upper right")
+    """The generator losses and their gradients as functions of the discriminator's logit on a fake.
+
+    As a function of D itself, log(1 - D) has slope -1 at D = 0: it is not flat there. What vanishes
+    is the gradient with respect to the logit l (D = sigmoid(l)), through which every gradient reaches
+    the generator: d/dl log(1 - sigmoid(l)) = -sigmoid(l) -> 0 as l -> -inf, while the non-saturating
+    loss -log sigmoid(l) has gradient sigmoid(l) - 1 -> -1.
+    """
+    logit = np.linspace(-8, 4, 400)
+    d = 1 / (1 + np.exp(-logit))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    axes[0].plot(logit, np.log1p(-d), label=r"minimax: $\log(1 - \sigma(\ell))$", color="#c0392b")
+    axes[0].plot(logit, -np.log(d), label=r"non-saturating: $-\log \sigma(\ell)$", color="#2a6f97")
+    axes[0].set_ylabel("generator loss (minimised)")
+    axes[0].set_ylim(-5, 9)
+    axes[1].plot(logit, -d, label=r"$\partial_\ell \log(1 - \sigma(\ell)) = -\sigma(\ell)$", color="#c0392b")
+    axes[1].plot(logit, d - 1, label=r"$\partial_\ell\,[-\log \sigma(\ell)] = \sigma(\ell) - 1$", color="#2a6f97")
+    axes[1].set_ylabel("gradient with respect to the logit")
+    for ax in axes:
+        ax.axvspan(-8, -3, color="#eee")
+        ax.set_xlabel(r"discriminator logit $\ell$ on a fake ($D = \sigma(\ell)$)")
+        ax.legend(frameon=False, fontsize=8, loc="upper right" if ax is axes[0] else "center left")
+        ax.grid(alpha=0.3)
+    axes[1].text(-7.8, -0.2, "early training:\nD rejects the fakes", fontsize=8)
     fig.tight_layout()
     return fig
 
