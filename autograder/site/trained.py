@@ -142,6 +142,31 @@ def vae(root: Path, z_dim: int = 16) -> nn.Module:
     return modules["model"]
 
 
+@torch.no_grad()
+def vae_bound(root: Path, model: nn.Module, x: torch.Tensor, k: int, seed: int = 0, chunk: int = 100) -> torch.Tensor:
+    """(N,) importance-weighted bound L_k on log p(x) of each image x (N, 1, 8, 8) under a course
+    VAE, with the reference solutions' Bernoulli likelihood and IWAE bound; k = 1 is the ELBO.
+
+    Proposals come from the encoder; a large k makes it an estimate of log p(x) from below."""
+    import math
+
+    ref, iwae = solution(root, "vae"), solution(root, "iwae")
+    generator = torch.Generator().manual_seed(seed)
+    mu, logvar = model.encode(x)  # (N, D) each
+    std = torch.exp(0.5 * logvar)
+    bounds = []
+    for start in range(0, len(x), chunk):
+        m, s, lv, xs = mu[start:start + chunk], std[start:start + chunk], logvar[start:start + chunk], x[start:start + chunk]
+        z = m + s * torch.randn(k, *m.shape, generator=generator)  # (k, n, D)
+        logits = model.decode(z.reshape(-1, m.shape[1])).reshape(k, *xs.shape)  # (k, n, 1, 8, 8)
+        log_px = ref.bernoulli_log_likelihood(xs.expand(k, *xs.shape).reshape(-1, *xs.shape[1:]),
+                                              logits.reshape(-1, *xs.shape[1:])).reshape(k, -1)  # (k, n)
+        log_pz = -0.5 * (z**2 + math.log(2 * math.pi)).sum(-1)  # (k, n)
+        log_qz = -0.5 * (((z - m) / s) ** 2 + lv + math.log(2 * math.pi)).sum(-1)  # (k, n)
+        bounds.append(iwae.iwae_bound(log_px, log_pz, log_qz))  # (n,)
+    return torch.cat(bounds)
+
+
 def _gan_step(root: Path):
     return solution(root, "gan").gan_train_step
 
