@@ -7,6 +7,7 @@ result with feedback; only the grader's own failures raise.
 from __future__ import annotations
 
 import functools
+import math
 import importlib
 import importlib.util
 import tempfile
@@ -22,7 +23,7 @@ from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
-from autograder.results import CheckResult, ExerciseResult, SubmissionResult
+from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
 from autograder.submission import locate, opened
 
@@ -106,12 +107,35 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     return run_in_process(checks, import_file(path, module_name), names, probe_inputs(checks, names, path), device)
 
 
+def apportion(total: int, quotas) -> list[int]:
+    """Whole shares of `total` in proportion to `quotas` that add up exactly to it.
+
+    Largest remainders: each share is its quota rounded down or up, and the units left after
+    rounding down go to the largest fractional parts (ties to the earlier entry).
+    """
+    quotas = [max(float(q), 0.0) for q in quotas]
+    scale = sum(quotas)
+    if total <= 0 or scale <= 0:
+        return [0] * len(quotas)
+    exact = [q * total / scale for q in quotas]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
-    scale = exercise.points / checks.total_points
+    """Check results whose points are whole multiples of 10^-SCORE_DECIMALS and add up exactly:
+    the maxima to the exercise's points, the scores to the exercise's (rounded) score."""
+    unit = 10 ** SCORE_DECIMALS
+    maxima = apportion(round(exercise.points * unit), [check.points for check in checks.checks])
+    fractions = [min(max(f, 0.0), 1.0) if math.isfinite(f) else 0.0 for f, _ in verdicts]
+    earned_quotas = [f * m for f, m in zip(fractions, maxima)]
+    earned = apportion(round(sum(earned_quotas)), earned_quotas)
     return [
-        CheckResult(exercise.id, check.name, fraction * check.points * scale, check.points * scale, feedback,
-                    check.visibility)
-        for check, (fraction, feedback) in zip(checks.checks, verdicts)
+        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback, check.visibility)
+        for check, (_, feedback), score, maximum in zip(checks.checks, verdicts, earned, maxima)
     ]
 
 
