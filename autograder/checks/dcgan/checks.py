@@ -15,7 +15,7 @@ def _shape(value):
     return tuple(np.shape(value))
 
 
-@CHECKS.check("Generator: (B, z_dim) noise -> (B, 1, 8, 8) images in [-1, 1]", points=2, probe="shapes")
+@CHECKS.check("Generator: (B, z_dim) noise -> (B, 1, 8, 8) images in [-1, 1]", points=1.5, probe="shapes")
 def generator_shapes(ev):
     for label, batch in (("default", 5), ("small", 3)):
         for key in ("images", "big"):
@@ -29,7 +29,7 @@ def generator_shapes(ev):
     return 1.0
 
 
-@CHECKS.check("Discriminator: (B, 1, 8, 8) images -> (B,) logits", points=2, probe="shapes")
+@CHECKS.check("Discriminator: (B, 1, 8, 8) images -> (B,) logits", points=1.5, probe="shapes")
 def discriminator_shapes(ev):
     for label in ("default", "small"):
         value = as_array(ev.student[f"{label}_logits"], "Discriminator output")
@@ -41,7 +41,7 @@ def discriminator_shapes(ev):
     return 1.0
 
 
-@CHECKS.check("Generator and Discriminator: parameter shapes follow the layer table", points=2, probe="layout")
+@CHECKS.check("Generator and Discriminator: parameter shapes follow the layer table", points=1.5, probe="layout")
 def parameter_layout(ev):
     problems = []
     for name in ("generator", "discriminator"):
@@ -53,7 +53,7 @@ def parameter_layout(ev):
 
 
 @CHECKS.check("DCGAN guidelines: strided convolutions, no pooling, BatchNorm where it belongs, ReLU/Tanh and "
-              "LeakyReLU, logits out", points=3, probe="layout")
+              "LeakyReLU, logits out", points=2, probe="layout")
 def guidelines(ev):
     g_types, d_types = ev.student["generator_types"], ev.student["discriminator_types"]
     g_strides, d_strides = ev.student["generator_strides"], ev.student["discriminator_strides"]
@@ -109,7 +109,7 @@ def _judge_normal(values, centre, what):
                   f"N({centre:g}, 0.02) — is init_weights applied (model.apply(init_weights))?")
 
 
-@CHECKS.check("init_weights: convolution weights ~ N(0, 0.02), biases 0", points=2, probe="init_fn")
+@CHECKS.check("init_weights: convolution weights ~ N(0, 0.02), biases 0", points=1.5, probe="init_fn")
 def init_conv(ev):
     _judge_normal(ev.student["fn_conv_w"], 0.0, "init_weights: Conv2d weights")
     if np.any(np.asarray(ev.student["fn_conv_b"]) != 0):
@@ -125,7 +125,7 @@ def init_batchnorm(ev):
     return 1.0
 
 
-@CHECKS.check("Generator and Discriminator are initialised with init_weights when built", points=2, probe="init")
+@CHECKS.check("Generator and Discriminator are initialised with init_weights when built", points=1, probe="init")
 def models_initialised(ev):
     return judge_given(ev, _models_initialised, INIT_GIVEN)
 

@@ -104,22 +104,22 @@ def _judge_loss(ev, which, labels, stable_hint=""):
 
 
 @CHECKS.check("discriminator_loss: matches the reference on random logits, real and fake batches of different sizes",
-              points=3, probe="losses")
+              points=2, probe="losses")
 def d_loss_values(ev):
     return _judge_loss(ev, "d", ("random", "flat"))
 
 
-@CHECKS.check("generator_loss: the non-saturating loss, matches the reference", points=2, probe="losses")
+@CHECKS.check("generator_loss: the non-saturating loss, matches the reference", points=1.5, probe="losses")
 def g_loss_values(ev):
     return _judge_loss(ev, "g", ("random", "flat"))
 
 
-@CHECKS.check("generator_loss_minimax: the saturating loss, matches the reference", points=2, probe="losses")
+@CHECKS.check("generator_loss_minimax: the saturating loss, matches the reference", points=1.5, probe="losses")
 def minimax_values(ev):
     return _judge_loss(ev, "minimax", ("random", "flat"))
 
 
-@CHECKS.check("all three losses: finite and correct for confident logits of ±200", points=3, probe="losses")
+@CHECKS.check("all three losses: finite and correct for confident logits of ±200", points=2, probe="losses")
 def losses_stable(ev):
     verdicts = [_judge_loss(ev, which, ("extreme",), STABLE_HINT) for which in ("d", "g", "minimax")]
     return Verdict(sum(v.fraction for v in verdicts) / 3, "; ".join(v.feedback for v in verdicts if v.feedback))
@@ -139,14 +139,14 @@ def losses_scalar(ev):
                           "and cannot train anything")
 
 
-@CHECKS.check("losses: each returns a tensor with the dtype and device of the logits (float32 and float64)", points=1,
+@CHECKS.check("losses: each returns a tensor with the dtype and device of the logits (float32 and float64)", points=0.5,
               probe="dtypes")
 def losses_dtypes(ev):
     return judge_dtypes(ev, tuple(LOSS_NAMES.values()))
 
 
 @CHECKS.check("generator losses: the non-saturating one keeps a large gradient where D rejects the fakes, "
-              "the minimax one saturates", points=2, probe="gradients")
+              "the minimax one saturates", points=1.5, probe="gradients")
 def saturation(ev):
     """With fake logits of -6..-12, d/dl mean(-log σ(l)) ≈ -1/B, while d/dl mean(log(1-σ(l))) ≈ -σ(l)/B ≈ 0."""
     fake = ev.inputs["fake"]
@@ -290,7 +290,7 @@ def _judge_steps(ev):
                         "(check both losses, the order of the steps, detach() and zero_grad())")
 
 
-@CHECKS.check("gan_train_step: parameters after two SGD steps equal the reference's", points=4, probe="train_step")
+@CHECKS.check("gan_train_step: parameters after two SGD steps equal the reference's", points=3, probe="train_step")
 def step_parameters(ev):
     """From identical weights and data; the real and fake batches differ in size."""
     return judge_given(ev, _judge_steps, probes.GIVEN_LOSSES)
@@ -319,7 +319,7 @@ def _judge_returns(ev):
     return 1.0
 
 
-@CHECKS.check("gan_train_step: the discriminator step comes first and leaves the generator untouched", points=2,
+@CHECKS.check("gan_train_step: the discriminator step comes first and leaves the generator untouched", points=1.5,
               probe="train_step")
 def step_order(ev):
     return judge_given(ev, _judge_order, probes.GIVEN_LOSSES)
@@ -344,7 +344,7 @@ def _judge_order(ev):
 
 
 @CHECKS.check("gan_train_step: zeroes gradients before each backward pass (no accumulation across calls)",
-              points=2, probe="train_step")
+              points=1.5, probe="train_step")
 def step_no_accumulation(ev):
     """Every parameter starts with a stale .grad of 3.0: a step that zeroes before each backward pass ignores it,
     so the stale run ends where the clean run does (whatever else the step does)."""
@@ -370,7 +370,7 @@ def _judge_zeroing(ev):
 
 
 @CHECKS.check("training smoke test: the course GAN trained with your step covers the ring of 8 Gaussians",
-              points=4, probe="smoke_ring")
+              points=3, probe="smoke_ring")
 def smoke_ring(ev):
     """Trusts no metric from the sandbox: loads the trained generator and samples it here."""
     return judge_given(ev, _judge_ring, {"given_losses": probes.GIVEN_LOSSES["given_losses"]})

@@ -305,6 +305,13 @@ def _fit_matches_sklearn(ev):
     fitted = [close(weights, model.weights_, 1e-4, 1e-6), close(means, model.means_, 1e-4, 1e-6),
               close(covs, model.covariances_, 1e-4, 1e-6)]
     score += 0.5 * sum(fitted) / 3
+    if not all(fitted) and model.n_iter_ > 1 and len(history) == model.n_iter_:
+        before = _sklearn_fit({**ev.inputs, "max_iter": model.n_iter_ - 1})  # the parameters before the last M-step
+        if all(close(s, b, 1e-6, 1e-9) for s, b in zip((weights, means, covs),
+                                                        (before.weights_, before.means_, before.covariances_))):
+            problems.append("the iteration that stops skips its M-step: the parameters returned are those before "
+                            "the last M-step; run the M-step in every iteration and test for convergence after it")
+            return Verdict(score - 0.5 * sum(fitted) / 3, "; ".join(problems))  # none of the parameters is right
     for name, ok in zip(("weights", "means", "covariances"), fitted):
         if not ok:
             problems.append(f"fitted {name} differ from scikit-learn's")

@@ -34,7 +34,7 @@ def _lme_variants(values, axis):
     }
 
 
-@CHECKS.check("log_mean_exp: matches the reference over dim 0 and dim 1", points=2, probe="log_mean_exp")
+@CHECKS.check("log_mean_exp: matches the reference over dim 0 and dim 1", points=1, probe="log_mean_exp")
 def lme_values(ev):
     values = ev.inputs["values"]
     problems = []
@@ -46,7 +46,7 @@ def lme_values(ev):
     return Verdict((2 - len(problems)) / 2, "; ".join(dict.fromkeys(problems)))
 
 
-@CHECKS.check("log_mean_exp: finite and right for values of ±1000", points=2, probe="log_mean_exp")
+@CHECKS.check("log_mean_exp: finite and right for values of ±1000", points=1, probe="log_mean_exp")
 def lme_extreme(ev):
     values = ev.inputs["extreme"]
     hint = (": exp(±1000) overflows or underflows — subtract the maximum before exponentiating "
@@ -57,7 +57,7 @@ def lme_extreme(ev):
         raise Mistake(mistake)
 
 
-@CHECKS.check("iwae_bound: matches the reference, shape (B,), for k = 50", points=3, probe="bound")
+@CHECKS.check("iwae_bound: matches the reference, shape (B,), for k = 50", points=2, probe="bound")
 def bound_values(ev):
     return judge_given(ev, _bound_values, BOUND_GIVEN)
 
@@ -81,7 +81,7 @@ def _bound_values(ev):
         raise Mistake(mistake)
 
 
-@CHECKS.check("iwae_bound: with k = 1 it equals the one-sample ELBO", points=1, probe="bound")
+@CHECKS.check("iwae_bound: with k = 1 it equals the one-sample ELBO", points=0.5, probe="bound")
 def bound_k1(ev):
     return judge_given(ev, _bound_k1, BOUND_GIVEN)
 
@@ -94,6 +94,6 @@ def _bound_k1(ev):
 
 
 @CHECKS.check("log_mean_exp and iwae_bound: tensors with the dtype and device of their inputs (float32 and float64)",
-              points=1, probe="dtypes")
+              points=0.5, probe="dtypes")
 def dtypes(ev):
     return judge_dtypes(ev, ("log_mean_exp", "iwae_bound"))

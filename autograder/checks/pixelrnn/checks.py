@@ -26,7 +26,7 @@ def unskewed(s, H, W, shift=lambda i, H: i):
 LEFT = lambda i, H: H - 1 - i  # noqa: E731  row i shifted left: the anti-diagonals become columns
 
 
-@CHECKS.check("skew: row i shifted right by i, zeros elsewhere, width W + H - 1", points=3, probe="skew")
+@CHECKS.check("skew: row i shifted right by i, zeros elsewhere, width W + H - 1", points=2, probe="skew")
 def skew_values(ev):
     correct, problems = 0, []
     for i, shape in enumerate(SHAPES):
@@ -60,7 +60,7 @@ def skew_values(ev):
     return Verdict(correct / len(SHAPES), "; ".join(dict.fromkeys(problems)))
 
 
-@CHECKS.check("skew: keeps the dtype and lets gradients reach the input", points=1, probe="skew")
+@CHECKS.check("skew: keeps the dtype and lets gradients reach the input", points=0.5, probe="skew")
 def skew_gradient(ev):
     for i, shape in enumerate(SHAPES):
         if ev.student[f"dtype{i}"] != "torch.float32":
@@ -76,7 +76,7 @@ def skew_gradient(ev):
             raise Mistake("gradients reach x through skew at the wrong positions")
 
 
-@CHECKS.check("unskew: takes row i from column i to i + W - 1", points=3, probe="unskew")
+@CHECKS.check("unskew: takes row i from column i to i + W - 1", points=2, probe="unskew")
 def unskew_values(ev):
     correct, problems = 0, []
     for i, (B, C, H, W) in enumerate(SHAPES):
@@ -107,7 +107,7 @@ def unskew_values(ev):
     return Verdict(correct / len(SHAPES), "; ".join(dict.fromkeys(problems)))
 
 
-@CHECKS.check("unskew(skew(x)) gives back x", points=1, probe="round_trip")
+@CHECKS.check("unskew(skew(x)) gives back x", points=0.5, probe="round_trip")
 def round_trip(ev):
     return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN)
 

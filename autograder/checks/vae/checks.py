@@ -404,7 +404,7 @@ def evaluate_vae(model, images, samples=IW_SAMPLES, seed=0) -> HeldOut:
 
 
 @CHECKS.check("training smoke test: the course VAE trained with your reparameterize and elbo fits held-out digits",
-              points=4, probe="train")
+              points=3, probe="train")
 def training_smoke_test(ev):
     """Judged given correct pieces: where one of the student's functions behaves differently from the reference's,
     the probe also trained with the reference's in its place, so a mistake costs only in that function's checks."""
