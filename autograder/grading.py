@@ -20,6 +20,7 @@ import numpy as np
 
 from autograder import reference_pieces, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
+from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
@@ -90,7 +91,7 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
         try:
             outcome = run_in_process(checks, module, [name], inputs, device)[name]
         except Exception as exc:  # a wrong submission may raise anything
-            message = describe_error(describe_exception(exc, getattr(module, "__file__", "") or ""))[1]
+            message = explain_error(describe_error(describe_exception(exc, getattr(module, "__file__", "") or ""))[1])
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
         ref = reference[name].values if name in reference else {}
@@ -181,7 +182,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
     for check in checks.checks:
         outcome = report.outcomes[check.probe]
         if not outcome.ok:
-            verdicts.append((0.0, outcome.message))
+            verdicts.append((0.0, explain_error(outcome.message)))
             continue
         ref = reference.get(check.probe)
         evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})

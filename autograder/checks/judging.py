@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from autograder.checking import Evidence, Mistake, Verdict
@@ -66,11 +68,12 @@ def worst_difference(actual, expected) -> str:
 
 def failure_message(failed) -> str:
     """Feedback for a variant run that raised (`probekit.describe_failure`'s plain data)."""
+    from autograder.checks.diagnostics import explain_error
     from autograder.executor import describe_error
 
     kind, message, function, line, code = (list(failed) + [""] * 5)[:5]
     where = {"function": function, "line": int(line), "code": code} if str(line).isdigit() else None
-    return describe_error({"type": kind, "message": message, "where": where})[1]
+    return explain_error(describe_error({"type": kind, "message": message, "where": where})[1])
 
 
 VARIANT_META = ("substituted", "skipped")
@@ -167,4 +170,26 @@ def judge_dtypes(ev: Evidence, functions, hints=None):
             if not kind[-1].startswith(device.split(":")[0]):
                 raise Mistake(f"for inputs on {device} {function} should return a tensor there; it is on {kind[-1]} "
                               "(create new tensors with torch.*_like(input) or device=input.device)")
+        judge_meta(ev, function)
     return 1.0
+
+
+def judge_meta(ev: Evidence, function: str, key=None):
+    """The result of running `function` with inputs on PyTorch's meta device (probekit.meta_result).
+
+    A tensor made on the CPU inside the function breaks on a GPU; on the meta device it breaks the same
+    way, so the grader catches it without a GPU.
+    """
+    from autograder.checks.diagnostics import explain_error
+
+    outcome = ev.student.get(key or f"{function}_meta")
+    if outcome is None or outcome == "meta":
+        return
+    if str(outcome).startswith("error: "):
+        message = str(outcome)[len("error: "):]
+        if re.search(r"device|\.item\(\)|to numpy|meta tensor", message):
+            raise Mistake(f"{function} breaks when its inputs are on another device than the CPU (as on a GPU; the "
+                          f"grader checks this on PyTorch's meta device): {explain_error(message)}")
+        raise Mistake(f"{function} raised on inputs on another device than the CPU (PyTorch's meta device): {message}")
+    raise Mistake(f"for inputs on another device than the CPU (PyTorch's meta device) {function} returns a result on "
+                  f"{outcome}: create new tensors with torch.*_like(input) or device=input.device")

@@ -220,3 +220,32 @@ def given_reference(module, inputs, variants: dict, run, trials=None) -> dict:
     if errors and len(errors) == ran:
         raise errors[0]
     return out
+
+
+# ---------------------------------------------------------------- device placement without a GPU
+
+
+def meta_result(call) -> str:
+    """Where `call()`'s result lives when its inputs are on PyTorch's `meta` device, as plain data.
+
+    "meta" when the result follows its inputs; "<device>" when it ended elsewhere; "error: <type>: <message>"
+    when it raised — a tensor created on the CPU inside the function cannot meet a meta tensor, exactly as
+    it cannot meet a CUDA tensor, so device mistakes show on a machine without a GPU.
+    """
+    from torch.distributions import Distribution
+
+    validating = Distribution._validate_args
+    Distribution.set_default_validate_args(False)  # argument checks read values, which meta tensors do not have
+    try:
+        result = call()
+    except NotImplementedError as exc:
+        if not str(exc):  # the stub's bare `raise NotImplementedError`; PyTorch's own carry a message
+            raise
+        return f"error: {type(exc).__name__}: {str(exc)[:300]}"
+    except Exception as exc:  # noqa: BLE001 - which error is the evidence
+        return f"error: {type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        Distribution.set_default_validate_args(validating)
+    results = result if isinstance(result, (tuple, list)) else [result]
+    devices = sorted({str(getattr(r, "device", "not a tensor")) for r in results})
+    return ",".join(devices)

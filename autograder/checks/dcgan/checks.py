@@ -46,9 +46,15 @@ def parameter_layout(ev):
     problems = []
     for name in ("generator", "discriminator"):
         shapes, expected = list(ev.student[f"{name}_shapes"] or []), list(ev.reference[f"{name}_shapes"])
+        small, small_expected = list(ev.student.get(f"{name}_small_shapes") or []), \
+            list(ev.reference[f"{name}_small_shapes"])
         if shapes != expected:
             problems.append(f"{name} parameters {shapes} differ from the table's {expected} "
                             "(check channel widths, kernel sizes and which convolutions have bias=False)")
+        elif small != small_expected:
+            problems.append(f"with {'z_dim=16, base_channels=8' if name == 'generator' else 'base_channels=8'} the "
+                            f"{name}'s parameters are {small} where the table gives {small_expected}: use the "
+                            "arguments z_dim and base_channels, not the default widths")
     return Verdict(1.0 - 0.5 * len(problems), "; ".join(problems))
 
 

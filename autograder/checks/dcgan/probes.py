@@ -54,6 +54,9 @@ def layout(dcgan, inputs, device):
     for name, model in (("generator", dcgan.Generator()), ("discriminator", dcgan.Discriminator())):
         for key, value in _layout(model).items():
             out[f"{name}_{key}"] = value
+    # other widths: the keyword arguments must change the layers
+    out["generator_small_shapes"] = _layout(dcgan.Generator(z_dim=16, base_channels=8))["shapes"]
+    out["discriminator_small_shapes"] = _layout(dcgan.Discriminator(base_channels=8))["shapes"]
     return out
 
 

@@ -7,7 +7,7 @@ a seed, so the trusted side can rebuild the same networks and compare weights.
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, meta_result, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
 PROBES = ProbeSet()
@@ -47,9 +47,14 @@ def _loss_inputs(rng):
     }
 
 
+TINY = {"real": [1.0], "fake": [-1.0]}  # the smallest case: one logit each
+
+
 @PROBES.probe(inputs=_loss_inputs)
 def losses(gan, inputs, device):
-    out = {}
+    real, fake = _tensor(TINY["real"]).to(device), _tensor(TINY["fake"]).to(device)
+    out = {"tiny_d": gan.discriminator_loss(real, fake), "tiny_g": gan.generator_loss(fake),
+           "tiny_minimax": gan.generator_loss_minimax(fake)}
     for label, real, fake in (("random", "real", "fake"), ("flat", "real_flat", "fake_flat"),
                               ("extreme", "real_extreme", "fake_extreme")):
         r = _tensor(inputs[real]).to(device).requires_grad_()
@@ -70,6 +75,10 @@ def dtypes(gan, inputs, device):
         out[f"discriminator_loss{label}"] = gan.discriminator_loss(real, fake)
         out[f"generator_loss{label}"] = gan.generator_loss(fake)
         out[f"generator_loss_minimax{label}"] = gan.generator_loss_minimax(fake)
+    real, fake = torch.empty(5, 1, device="meta"), torch.empty(7, 1, device="meta")
+    out["discriminator_loss_meta"] = meta_result(lambda: gan.discriminator_loss(real, fake))
+    out["generator_loss_meta"] = meta_result(lambda: gan.generator_loss(fake))
+    out["generator_loss_minimax_meta"] = meta_result(lambda: gan.generator_loss_minimax(fake))
     return out
 
 
@@ -103,7 +112,10 @@ class _Recording(torch.optim.SGD):
         self.tag, self.log, self.generator = tag, log, generator
 
     def step(self, closure=None):
-        self.log.append((self.tag, [p.detach().clone() for p in self.generator.parameters()]))
+        own = [p for group in self.param_groups for p in group["params"]]
+        grads = [p.grad.detach().flatten() if p.grad is not None else torch.zeros(p.numel(), device=p.device)
+                 for p in own]
+        self.log.append((self.tag, [p.detach().clone() for p in self.generator.parameters()], torch.cat(grads)))
         return super().step(closure)
 
 
@@ -138,9 +150,10 @@ def _two_steps(gan, inputs, device, stale):
         out[f"d_loss{call}"], out[f"g_loss{call}"] = d_loss, g_loss
     out["generator"] = linear_parameters(generator)
     out["discriminator"] = linear_parameters(discriminator)
-    out["step_order"] = "".join(tag for tag, _ in log)[:20]
+    out["step_order"] = "".join(tag for tag, _, _ in log)[:20]
+    out["step_grads"] = [grads.cpu() for _, _, grads in log[:8]]  # what each optimizer step applied, in order
     # the generator as the first generator step found it: the D step before it must not have moved it
-    first_g = next((params for tag, params in log if tag == "g"), None)
+    first_g = next((params for tag, params, _ in log if tag == "g"), None)
     out["generator_before_g_step"] = [p.cpu() for p in first_g] if first_g else None
     return out
 

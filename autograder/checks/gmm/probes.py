@@ -37,11 +37,15 @@ def _log_pdf_inputs(rng):
     return inputs
 
 
+TINY_PDF = {"X": np.array([[0.5], [-1.0]]), "mean": np.array([0.0]), "cov": np.array([[2.0]])}  # the smallest case
+
+
 @PROBES.probe(inputs=_log_pdf_inputs)
 def log_pdf(gmm, inputs, device):
     out = {}
     for D in (1, 2, 3, 5):
         out[f"D{D}"] = gmm.log_gaussian_pdf(inputs[f"X{D}"], inputs[f"mean{D}"], inputs[f"cov{D}"])
+    out["tiny"] = gmm.log_gaussian_pdf(TINY_PDF["X"], TINY_PDF["mean"], TINY_PDF["cov"])
     return out
 
 
@@ -95,6 +99,7 @@ def m_step(gmm, inputs, device):
 def _fit_inputs(rng):
     data = mixture_data(rng, N=500, D=2, K=3)
     data["tol"] = np.float64(1e-4)
+    data["loose_tol"] = np.float64(0.1)  # EM here stops after 4 iterations instead of 10: tol's effect shows
     data["max_iter"] = np.int64(200)
     data["reg_covar"] = np.float64(1e-3)
     return data
@@ -114,7 +119,11 @@ def _fit(gmm, inputs):
         history = [float(h) for h in history]
     except (TypeError, ValueError):
         raise ContractError("fit_gmm must return history as a list of floats (one mean log-likelihood per E-step)") from None
-    return {"weights": weights, "means": means, "covs": covs, "history": history}
+    loose = unpack(gmm.fit_gmm(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"],
+                               max_iter=int(inputs["max_iter"]), tol=float(inputs["loose_tol"]),
+                               reg_covar=float(inputs["reg_covar"])),
+                   ("weights", "means", "covs", "history"), "fit_gmm")[3]
+    return {"weights": weights, "means": means, "covs": covs, "history": history, "loose_iterations": len(loose)}
 
 
 @PROBES.probe(inputs=lambda rng: {**mixture_data(rng, N=300, D=2, K=2), "max_iter": np.int64(3)},

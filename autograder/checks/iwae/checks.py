@@ -4,9 +4,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.diagnostics import describe_difference
 from autograder.checks.iwae.probes import BOUND_GIVEN
-from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite,
-                                       worst_difference)
+from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite)
 
 CHECKS = CheckSet("autograder.checks.iwae.probes")
 
@@ -15,13 +15,13 @@ def _lme(values, axis):
     return logsumexp(values, axis=axis) - np.log(values.shape[axis])
 
 
-def _judge(value, type_name, name, reference, variants, unstable_hint=""):
+def _judge(value, type_name, name, reference, variants, unstable_hint="", sizes=None):
     array = as_array(value, name, reference.shape, type_name)
     require_finite(array, name, unstable_hint)
     if close(array, reference, rtol=1e-5, atol=1e-4):
         return None
-    return named_mistake(array, variants, rtol=1e-5, atol=1e-4) or \
-        f"{name} differs from the reference ({worst_difference(array, reference)})"
+    return named_mistake(array, variants, rtol=1e-5, atol=1e-4) or describe_difference(array, reference, name,
+                                                                                        sizes=sizes)
 
 
 def _lme_variants(values, axis):
@@ -40,7 +40,7 @@ def lme_values(ev):
     problems = []
     for dim in (0, 1):
         mistake = _judge(ev.student[f"dim{dim}"], ev.types[f"dim{dim}"], f"log_mean_exp(values, {dim})",
-                         _lme(values, dim), _lme_variants(values, dim))
+                         _lme(values, dim), _lme_variants(values, dim), sizes={"k": values.shape[dim]})
         if mistake:
             problems.append(f"dim={dim}: {mistake}")
     return Verdict((2 - len(problems)) / 2, "; ".join(dict.fromkeys(problems)))
@@ -76,7 +76,7 @@ def _bound_values(ev):
             _lme(ev.inputs["log_px"] + ev.inputs["log_pz"] + ev.inputs["log_qz"], 0),
         "the bound is averaged over the batch axis instead of the k samples (axis 0)": None,
     }
-    mistake = _judge(value, ev.types["k50"], "iwae_bound", _lme(log_w, 0), variants, hint)
+    mistake = _judge(value, ev.types["k50"], "iwae_bound", _lme(log_w, 0), variants, hint, sizes={"k": log_w.shape[0]})
     if mistake:
         raise Mistake(mistake)
 

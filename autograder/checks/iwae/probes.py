@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet, given_reference
+from autograder.sandboxed.probekit import ProbeSet, given_reference, meta_result
 
 PROBES = ProbeSet()
 BOUND_GIVEN = {"given_lme": ("log_mean_exp",)}  # iwae_bound again with the reference's log_mean_exp
@@ -61,4 +61,7 @@ def dtypes(iwae, inputs, device):
                                   for k in ("log_px", "log_pz", "log_qz"))
         out[f"log_mean_exp{label}"] = iwae.log_mean_exp(log_px, 0)
         out[f"iwae_bound{label}"] = iwae.iwae_bound(log_px, log_pz, log_qz)
+    meta = torch.empty(log_px.shape, device="meta")
+    out["log_mean_exp_meta"] = meta_result(lambda: iwae.log_mean_exp(meta, 0))
+    out["iwae_bound_meta"] = meta_result(lambda: iwae.iwae_bound(meta, meta, meta))
     return out

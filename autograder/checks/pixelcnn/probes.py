@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, meta_result
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
@@ -239,6 +239,47 @@ def sample_stats(pixelcnn, inputs, device):
     with torch.no_grad():
         images = pixelcnn.sample(ConstantModel(SAMPLE_LOGIT).to(device), 100, SAMPLE_SHAPE)
     return {"images": _tensor(images, "sample")}
+
+
+@probe()
+def devices(pixelcnn, inputs, device):
+    """The layer, the loss and sampling with everything on PyTorch's meta device: a tensor created on the CPU
+    inside them fails there as it would on a GPU."""
+    meta = torch.device("meta")
+    x = torch.empty(2, 1, 5, 5, device=meta)
+    return {
+        "MaskedConv2d_meta": meta_result(lambda: pixelcnn.MaskedConv2d(1, 2, 3, "A").to(meta)(x)),
+        "nll_bits_per_dim_meta": meta_result(lambda: pixelcnn.nll_bits_per_dim(x, x)),
+        "sample_meta": meta_result(lambda: pixelcnn.sample(ConstantModel(SAMPLE_LOGIT).to(meta), 2, (1, 3, 3))),
+        "sample_device_argument": _devices_seen(pixelcnn, meta),
+    }
+
+
+class _Witness(nn.Module):
+    """A model whose parameter stays on the CPU: it records the device of every input it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.logit = nn.Parameter(torch.tensor(SAMPLE_LOGIT))
+        self.seen = set()
+
+    def forward(self, x):
+        self.seen.add(x.device.type)
+        return self.logit.to(x.device).expand_as(x)
+
+
+def _devices_seen(pixelcnn, device):
+    """sample(model, ..., device=device) with the model's parameter on the CPU: the images must be made on `device`."""
+    witness = _Witness()
+    try:
+        with torch.no_grad():
+            pixelcnn.sample(witness, 2, (1, 2, 2), device=device)
+    except NotImplementedError as exc:
+        if not str(exc):
+            raise
+    except Exception:  # noqa: BLE001 - reading values off the meta device may fail afterwards; the devices seen count
+        pass
+    return ",".join(sorted(witness.seen)) or "none"
 
 
 def _smoke_inputs(rng):

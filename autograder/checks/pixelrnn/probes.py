@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, meta_result
 
 PROBES = ProbeSet()
 
@@ -36,6 +36,7 @@ def skew(pixelrnn, inputs, device):
             weights = torch.arange(s.numel(), dtype=s.dtype, device=s.device).reshape(s.shape)
             (grad,) = torch.autograd.grad((s * weights).sum(), x, allow_unused=True)
             out[f"grad{i}"] = grad
+    out["skew_meta"] = meta_result(lambda: pixelrnn.skew(torch.empty(SHAPES[1], device="meta")))
     return out
 
 
@@ -53,6 +54,8 @@ def unskew(pixelrnn, inputs, device):
         out[f"x{i}"] = x.detach()
         out[f"differentiable{i}"] = bool(x.requires_grad)
         out[f"dtype{i}"] = str(x.dtype)
+    B, C, H, W = SHAPES[1]
+    out["unskew_meta"] = meta_result(lambda: pixelrnn.unskew(torch.empty(B, C, H, W + H - 1, device="meta")))
     return out
 
 

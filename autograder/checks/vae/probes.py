@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet, given_reference
+from autograder.sandboxed.probekit import ProbeSet, given_reference, meta_result
 
 PROBES = ProbeSet()
 KIT_PACKAGES = ["genmodels"]  # the course VAE and its training loop, for the smoke test
@@ -72,7 +72,8 @@ def reparameterize_grad(vae, inputs, device):
 
 @PROBES.probe(inputs=_reparam_inputs)
 def dtypes(vae, inputs, device):
-    """Each function on float32 and on float64 inputs: what comes back carries the dtype and device (in `types`)."""
+    """Each function on float32 and on float64 inputs (what comes back carries the dtype and device, in `types`),
+    and on PyTorch's meta device, where a tensor made on the CPU inside the function fails as on a GPU."""
     torch = _torch()
     out = {"device": str(torch.device(device))}
     x = (inputs["mu"][:, :1] > 0).astype(np.float64)  # (B, 1) binary targets
@@ -83,6 +84,11 @@ def dtypes(vae, inputs, device):
         out[f"kl_to_standard_normal{label}"] = vae.kl_to_standard_normal(mu, logvar)
         out[f"bernoulli_log_likelihood{label}"] = vae.bernoulli_log_likelihood(target, logits)
         out[f"elbo{label}"] = vae.elbo(target, logits, mu, logvar)
+    meta = {k: torch.empty(v.shape, device="meta") for k, v in (("mu", mu), ("x", target))}
+    out["reparameterize_meta"] = meta_result(lambda: vae.reparameterize(meta["mu"], meta["mu"]))
+    out["kl_to_standard_normal_meta"] = meta_result(lambda: vae.kl_to_standard_normal(meta["mu"], meta["mu"]))
+    out["bernoulli_log_likelihood_meta"] = meta_result(lambda: vae.bernoulli_log_likelihood(meta["x"], meta["x"]))
+    out["elbo_meta"] = meta_result(lambda: vae.elbo(meta["x"], meta["x"], meta["mu"], meta["mu"]))
     return out
 
 
@@ -100,10 +106,13 @@ def _kl_inputs(rng):
     }
 
 
+TINY = {"mu": [[0.5]], "logvar": [[1.0]], "x": [[1.0, 0.0]], "logits": [[2.0, -1.0]]}  # the smallest cases
+
+
 @PROBES.probe(inputs=_kl_inputs)
 def kl(vae, inputs, device):
     torch = _torch()
-    out = {}
+    out = {"tiny": vae.kl_to_standard_normal(_tensor(torch, TINY["mu"], device), _tensor(torch, TINY["logvar"], device))}
     for label in ("", "extreme_", "one_dim_"):
         mu, logvar = _tensor(torch, inputs[f"{label}mu"], device), _tensor(torch, inputs[f"{label}logvar"], device)
         out[f"{label}kl"] = vae.kl_to_standard_normal(mu, logvar)
@@ -130,7 +139,7 @@ def _bernoulli_inputs(rng):
 @PROBES.probe(inputs=_bernoulli_inputs)
 def bernoulli(vae, inputs, device):
     torch = _torch()
-    out = {}
+    out = {"tiny": vae.bernoulli_log_likelihood(_tensor(torch, TINY["x"], device), _tensor(torch, TINY["logits"], device))}
     for label in ("image", "flat", "extreme"):
         x, logits = _tensor(torch, inputs[f"x_{label}"], device), _tensor(torch, inputs[f"logits_{label}"], device)
         out[label] = vae.bernoulli_log_likelihood(x, logits)
