@@ -5,6 +5,8 @@
     course check EXERCISE [PATH]         public checks only, for students
     course stubs [--check]               regenerate exercise stubs from solutions
     course build [--output DIR] [--pdf]  build the lecture site
+    course release OUT                   the student bundle, leak-checked
+    course export otter|nbgrader OUT     the course as otter-grader / nbgrader assignments
     course demo                          validate, grade the reference and a flawed sample
 
 Exit status: 0 when the command did its job (whatever a submission scored);
@@ -150,11 +152,61 @@ def cmd_build(args) -> int:
     return build_site(root, course, Path(args.output), pdf=args.pdf)
 
 
+def cmd_release(args) -> int:
+    from autograder.exports.leakcheck import LeakError
+    from autograder.exports.release import ReleaseError, build_release
+
+    root, course = _course(args)
+    try:
+        release = build_release(root, course, Path(args.out), site=not args.no_site, force=args.force)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    except LeakError as exc:
+        print(f"course release: {exc}", file=sys.stderr)
+        return 1
+    print(f"released {release.files} files to {release.path}; leak check passed "
+          f"({release.secrets_checked} answer regions and hidden checks looked for)")
+    return 0
+
+
+def _exercises(course, names):
+    try:
+        return [course.exercise(name) for name in names] if names else list(course.exercises)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
+def cmd_export(args) -> int:
+    root, course = _course(args)
+    exercises = _exercises(course, args.exercise)
+    out = Path(args.out)
+    if args.target == "otter":
+        from autograder.exports.otter import export_otter
+        from autograder.exports.requirements import declared
+
+        masters = export_otter(root, course, out, exercises, declared(root))
+        print(f"wrote {len(masters)} otter master notebook(s) to {out}; next: see {out / 'README.md'}")
+    elif args.target == "nbgrader":
+        from autograder.exports.nbgrader import export_nbgrader
+
+        export_nbgrader(root, course, out, exercises)
+        print(f"wrote the nbgrader course directory {out} ({len(exercises)} assignment(s)); next: see {out / 'README.md'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from autograder import demo
 
     root, course = _course(args)
     return demo.run(root, course, args)
+
+
+def add_check_command(commands) -> None:
+    """`course check`: also the whole command line of the student bundle (autograder.exports.student_cli)."""
+    p = commands.add_parser("check", help="run an exercise's public checks on your file")
+    p.add_argument("exercise", help="exercise id, e.g. gmm")
+    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
+    p.set_defaults(func=cmd_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,10 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
     p.set_defaults(func=cmd_grade)
 
-    p = commands.add_parser("check", help="run an exercise's public checks on your file")
-    p.add_argument("exercise", help="exercise id, e.g. gmm")
-    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
-    p.set_defaults(func=cmd_check)
+    add_check_command(commands)
 
     p = commands.add_parser("stubs", help="regenerate exercise stubs from solutions/")
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date (exit 1 if any)")
@@ -189,14 +238,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", action="store_true", help="also export each lecture's slides to PDF")
     p.set_defaults(func=cmd_build)
 
+    p = commands.add_parser("release", help="build the student bundle (no solutions, no hidden checks), leak-checked")
+    p.add_argument("out", help="output folder, or a .zip file")
+    p.add_argument("--no-site", action="store_true", help="leave out the lecture site (faster)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(func=cmd_release)
+
+    p = commands.add_parser("export", help="export the course to another grader (otter-grader, nbgrader)")
+    targets = p.add_subparsers(dest="target", required=True, metavar="TARGET")
+    for target, description in (("otter", "one otter-assign master notebook per exercise (otter-grader 7)"),
+                                ("nbgrader", "an nbgrader course directory (nbgrader 0.9)")):
+        t = targets.add_parser(target, help=description)
+        t.add_argument("out", help="output folder")
+        t.add_argument("--exercise", action="append", metavar="NAME", help="export only this exercise (repeatable)")
+        t.set_defaults(func=cmd_export)
+
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
     p.set_defaults(func=cmd_demo)
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def main(argv=None, parser=None) -> int:
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -58,13 +58,16 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
     return outcomes
 
 
-def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu") -> dict:
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu",
+                     reference=None) -> dict:
     """check name -> Verdict for a module already imported in this process, with no sandbox.
 
     The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
-    `skip` names probes (e.g. training smoke tests) to leave out.
+    `skip` names probes (e.g. training smoke tests) to leave out. `reference` maps probe names to
+    the reference's outputs (values) when they were stored beforehand (the exports do, so no
+    solution is needed where the checks run); by default they are computed from `root`'s solution.
     """
     from autograder.executor import describe_error
     from autograder.sandboxed.runner import describe_exception
@@ -72,7 +75,8 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
     inputs = probe_inputs(checks, names)
-    reference = reference_outputs(str(root), exercise_id, module_name, device)
+    if reference is None:
+        reference = {n: o.values for n, o in reference_outputs(str(root), exercise_id, module_name, device).items()}
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
@@ -82,7 +86,7 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
             message = describe_error(describe_exception(exc, getattr(module, "__file__", "") or ""))[1]
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
-        ref = reference[name].values if name in reference else {}
+        ref = reference.get(name, {})
         verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
     return verdicts
 
@@ -96,12 +100,16 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     return run_in_process(checks, reference, names, probe_inputs(checks, names), device)
 
 
-def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
+def scaled_points(exercise: Exercise, checks: CheckSet) -> list[float]:
+    """Each check's points, scaled so that the exercise's checks add up to its points in course.yml."""
     scale = exercise.points / checks.total_points
+    return [check.points * scale for check in checks.checks]
+
+
+def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
     return [
-        CheckResult(exercise.id, check.name, fraction * check.points * scale, check.points * scale, feedback,
-                    check.visibility)
-        for check, (fraction, feedback) in zip(checks.checks, verdicts)
+        CheckResult(exercise.id, check.name, fraction * points, points, feedback, check.visibility)
+        for check, points, (fraction, feedback) in zip(checks.checks, scaled_points(exercise, checks), verdicts)
     ]
 
 
