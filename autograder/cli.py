@@ -6,7 +6,7 @@
     course stubs [--check]               regenerate exercise stubs from solutions
     course build [--output DIR] [--pdf]  build the lecture site
     course release OUT                   the student bundle, leak-checked
-    course export otter|nbgrader OUT     the course as otter-grader / nbgrader assignments
+    course export gradescope|otter|nbgrader OUT   the course for Gradescope / otter-grader / nbgrader
     course demo                          validate, grade the reference and a flawed sample
 
 Exit status: 0 when the command did its job (whatever a submission scored);
@@ -41,6 +41,9 @@ def cmd_validate(args) -> int:
     for exercise in course.exercises:
         try:
             load_checks(exercise.id).probe_names()
+            names = {check.name for check in load_checks(exercise.id).checks}
+            problems += [f"exercise {exercise.id!r}: check_visibility names no check of it: {name!r}"
+                         for name in exercise.check_visibility if name not in names]
         except ModuleNotFoundError:
             problems.append(f"exercise {exercise.id!r} has no hidden checks (autograder/checks/{exercise.id}/checks.py)")
         if not (root / "solutions" / exercise.id / exercise.student_file).is_file():
@@ -186,6 +189,15 @@ def cmd_export(args) -> int:
 
         masters = export_otter(root, course, out, exercises, declared(root))
         print(f"wrote {len(masters)} otter master notebook(s) to {out}; next: see {out / 'README.md'}")
+    elif args.target == "gradescope":
+        from autograder.exports.gradescope import export_gradescope
+
+        try:
+            zips = export_gradescope(root, course, out, exercises, per_exercise=args.per_exercise,
+                                     due_dates=args.due_dates, cuda=args.cuda)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {len(zips)} Gradescope autograder zip(s): {', '.join(str(z) for z in zips)}")
     elif args.target == "nbgrader":
         from autograder.exports.nbgrader import export_nbgrader
 
@@ -244,14 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.set_defaults(func=cmd_release)
 
-    p = commands.add_parser("export", help="export the course to another grader (otter-grader, nbgrader)")
+    p = commands.add_parser("export", help="export the course to Gradescope, otter-grader or nbgrader")
     targets = p.add_subparsers(dest="target", required=True, metavar="TARGET")
-    for target, description in (("otter", "one otter-assign master notebook per exercise (otter-grader 7)"),
+    for target, description in (("gradescope", "a Gradescope autograder zip that grades with this course's grader"),
+                                ("otter", "one otter-assign master notebook per exercise (otter-grader 7)"),
                                 ("nbgrader", "an nbgrader course directory (nbgrader 0.9)")):
         t = targets.add_parser(target, help=description)
-        t.add_argument("out", help="output folder")
+        t.add_argument("out", help="output .zip (gradescope) or folder")
         t.add_argument("--exercise", action="append", metavar="NAME", help="export only this exercise (repeatable)")
         t.set_defaults(func=cmd_export)
+        if target == "gradescope":
+            t.add_argument("--per-exercise", action="store_true", help="one zip (assignment) per exercise in folder OUT")
+            t.add_argument("--due-dates", choices=("course", "gradescope"), default="course",
+                           help="late policy against course.yml's due dates (default) or the Gradescope assignment's")
+            t.add_argument("--cuda", action="store_true", help="install torch with CUDA (default: a CPU build)")
 
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")

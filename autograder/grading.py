@@ -108,7 +108,8 @@ def scaled_points(exercise: Exercise, checks: CheckSet) -> list[float]:
 
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
     return [
-        CheckResult(exercise.id, check.name, fraction * points, points, feedback, check.visibility)
+        CheckResult(exercise.id, check.name, fraction * points, points, feedback,
+                    exercise.visibility_of(check.name, check.visibility))
         for check, points, (fraction, feedback) in zip(checks.checks, scaled_points(exercise, checks), verdicts)
     ]
 
