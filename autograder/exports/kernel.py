@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import types
 import warnings
 from collections import Counter
@@ -68,6 +69,23 @@ def student_module(namespace: dict, module_name: str) -> types.ModuleType:
     return module
 
 
+@contextlib.contextmanager
+def _quietly_on_one_thread():
+    """No printing, no warnings, and torch on one thread (as in the sandbox) while probes run."""
+    sink = io.StringIO()
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch else None
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if torch:
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if torch:
+                torch.set_num_threads(threads)
+
+
 def _definitions(namespace: dict) -> tuple:
     return tuple(sorted((k, id(v)) for k, v in namespace.items() if callable(v) and not k.startswith("_")))
 
@@ -85,9 +103,7 @@ def verdict(exercise_id: str, check_name: str, namespace: dict) -> Verdict:
     if key not in _verdicts:
         module = student_module(namespace, manifest["module"])
         others = [c.probe for c in checks.values() if c.probe != probe]
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _quietly_on_one_thread():
             _verdicts[key] = judge_in_process(None, exercise_id, manifest["module"], module, skip=others,
                                               device="cpu", reference=reference)
     return _verdicts[key][check_name]
