@@ -3,8 +3,11 @@
     course validate                      check course.yml against its schema
     course grade SUBMISSION [...]        grade a submission, write Gradescope results
     course check EXERCISE [PATH]         public checks only, for students
+    course grade-all SUBMISSIONS -o OUT  grade a class: results, feedback pages, gradebook, report
+    course gradebook OUT [OUT2 ...]      gradebook and report from grade-all output folders (shards)
     course stubs [--check]               regenerate exercise stubs from solutions
-    course build [--output DIR] [--pdf]  build the lecture site
+    course build [--output DIR] [--pdf] [--solutions]  build the lecture site
+    course lecture-counts [--update FILE]  slides, words and problems per lecture
     course release OUT                   the student bundle, leak-checked
     course export gradescope|otter|nbgrader OUT   the course for Gradescope / otter-grader / nbgrader
     course demo                          validate, grade the reference and a flawed sample
@@ -86,17 +89,21 @@ def _timestamp(text: str):
     return value
 
 
+def _check_exercises(course, exercise_ids) -> None:
+    for exercise_id in exercise_ids or []:
+        try:
+            course.exercise(exercise_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+
+
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
-    for exercise_id in args.exercise or []:
-        try:
-            course.exercise(exercise_id)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+    _check_exercises(course, args.exercise)
     submission = Path(args.submission)
     if not submission.exists():
         raise UsageError(f"no such submission: {submission}")
@@ -114,6 +121,50 @@ def cmd_grade(args) -> int:
     if not args.quiet:
         print(report.render(result))
         print(f"results written to {args.output}")
+    return 0
+
+
+def cmd_grade_all(args) -> int:
+    from autograder.classroom.commands import ClassError, grade_all
+    from autograder.classroom.runner import parse_shard
+
+    root, course = _course(args)
+    _check_exercises(course, args.exercise)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    source = Path(args.submissions)
+    if not source.exists():
+        raise UsageError(f"no such folder or file: {source}")
+    try:
+        return grade_all(root, course, source, Path(args.output_dir), jobs=args.jobs or _default_jobs(),
+                         exercise_ids=args.exercise, layout=args.layout, shard=shard, regrade=args.regrade,
+                         device=_device(args.device), quiet=args.quiet)
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _default_jobs() -> int:
+    from autograder.classroom.commands import default_jobs
+
+    return default_jobs()
+
+
+def cmd_gradebook(args) -> int:
+    from autograder.classroom.commands import ClassError, build
+
+    root, course = _course(args)
+    outs = [Path(out) for out in args.outputs]
+    for out in outs:
+        if not out.is_dir():
+            raise UsageError(f"no such output folder: {out}")
+    try:
+        build(root, course, outs, Path(args.output_dir) if args.output_dir else outs[0])
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 
@@ -152,7 +203,25 @@ def cmd_build(args) -> int:
     from autograder.site.build import build_site
 
     root, course = _course(args)
-    return build_site(root, course, Path(args.output), pdf=args.pdf)
+    return build_site(root, course, Path(args.output), pdf=args.pdf, solutions=args.solutions)
+
+
+def cmd_lecture_counts(args) -> int:
+    from autograder.site.counts import counts_table, with_counts
+
+    root, course = _course(args)
+    table = counts_table(root, course)
+    if not args.update:
+        print(table)
+        return 0
+    document = Path(args.update)
+    try:
+        updated = with_counts(document.read_text(encoding="utf-8"), table)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{document}: {error}") from None
+    document.write_text(updated, encoding="utf-8")
+    print(f"updated the lecture counts in {document}")
+    return 0
 
 
 def cmd_release(args) -> int:
@@ -173,10 +242,8 @@ def cmd_release(args) -> int:
 
 
 def _exercises(course, names):
-    try:
-        return [course.exercise(name) for name in names] if names else list(course.exercises)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+    _check_exercises(course, names)
+    return [course.exercise(name) for name in names] if names else list(course.exercises)
 
 
 def cmd_export(args) -> int:
@@ -239,6 +306,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
     p.set_defaults(func=cmd_grade)
 
+    p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
+    p.add_argument("submissions", help="a folder (or .zip) of submissions: one folder/.zip per student, a Gradescope "
+                                       "export, a Canvas download or nbgrader's submitted/ folder")
+    p.add_argument("--output-dir", "-o", required=True, metavar="OUT", help="where results, pages and the gradebook go")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--exercise", action="append", metavar="NAME", help="grade only this exercise (repeatable)")
+    p.add_argument("--layout", choices=("plain", "gradescope", "canvas", "nbgrader"), help="the layout, when detection is ambiguous")
+    p.add_argument("--shard", metavar="I/N", help="grade only shard I of N (1-based), e.g. one task of a cluster job array")
+    p.add_argument("--regrade", action="store_true", help="grade again even when nothing changed since the last run")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where training smoke tests run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_grade_all)
+
+    p = commands.add_parser("gradebook", help="build the gradebook and report from grade-all output folders (e.g. shards)")
+    p.add_argument("outputs", nargs="+", metavar="OUT", help="grade-all output folders")
+    p.add_argument("--output-dir", "-o", metavar="DIR", help="where to write them (default: the first OUT)")
+    p.set_defaults(func=cmd_gradebook)
+
     add_check_command(commands)
 
     p = commands.add_parser("stubs", help="regenerate exercise stubs from solutions/")
@@ -248,7 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("build", help="build the lecture site (offline HTML)")
     p.add_argument("--output", default="site", help="output folder (default: site)")
     p.add_argument("--pdf", action="store_true", help="also export each lecture's slides to PDF")
+    p.add_argument("--solutions", action="store_true",
+                   help="instructor edition: add each lecture's worked solutions (never publish this build)")
     p.set_defaults(func=cmd_build)
+
+    p = commands.add_parser("lecture-counts", help="slides, words and problems per lecture (a Markdown table)")
+    p.add_argument("--update", metavar="FILE", help="write the table between the lecture-counts markers of FILE "
+                   "(docs/lectures.md) instead of printing it")
+    p.set_defaults(func=cmd_lecture_counts)
 
     p = commands.add_parser("release", help="build the student bundle (no solutions, no hidden checks), leak-checked")
     p.add_argument("out", help="output folder, or a .zip file")

@@ -7,6 +7,7 @@ result with feedback; only the grader's own failures raise.
 from __future__ import annotations
 
 import functools
+import math
 import importlib
 import importlib.util
 import tempfile
@@ -17,24 +18,35 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import static
+from autograder import reference_pieces, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
-from autograder.results import CheckResult, ExerciseResult, SubmissionResult
+from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
+from autograder.sandboxed.probekit import STAND_INS
 from autograder.submission import locate, opened
 
 
-def probe_inputs(checks: CheckSet, names) -> dict:
-    """Inputs for each probe, from a seed derived from the probe's name (the same every run)."""
+def probe_inputs(checks: CheckSet, names, reference_file: Path | None = None) -> dict:
+    """Inputs for each probe, from a seed derived from the probe's name (the same every run).
+
+    With `reference_file`, probes that declare `stand_ins` also get those pieces of the reference.
+    """
     inputs = {}
     for name in names:
         probe = checks.probes[name]
         rng = np.random.default_rng(zlib.crc32(name.encode()))
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
+    if reference_file is not None:
+        reference_pieces.attach(checks.probes, names, inputs, reference_file)
     return inputs
+
+
+def reference_path(root, exercise_id: str, module_name: str) -> Path:
+    """solutions/<exercise_id>/<module_name>.py under the course root."""
+    return Path(root) / "solutions" / exercise_id / f"{module_name}.py"
 
 
 def import_file(path: Path, module_name: str):
@@ -58,25 +70,29 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
     return outcomes
 
 
-def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu",
-                     reference=None) -> dict:
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", stored=None) -> dict:
     """check name -> Verdict for a module already imported in this process, with no sandbox.
 
     The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
-    `skip` names probes (e.g. training smoke tests) to leave out. `reference` maps probe names to
-    the reference's outputs (values) when they were stored beforehand (the exports do, so no
-    solution is needed where the checks run); by default they are computed from `root`'s solution.
+    `skip` names probes (e.g. training smoke tests) to leave out. `stored` is (reference values by
+    probe, stand-in sources by probe) saved beforehand, so no solution file is needed (the otter
+    and nbgrader exports store them with the export); by default both come from `root`'s solution.
     """
     from autograder.executor import describe_error
     from autograder.sandboxed.runner import describe_exception
 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
-    inputs = probe_inputs(checks, names)
-    if reference is None:
+    if stored is None:
+        inputs = probe_inputs(checks, names, reference_path(root, exercise_id, module_name))
         reference = {n: o.values for n, o in reference_outputs(str(root), exercise_id, module_name, device).items()}
+    else:
+        reference, stand_ins = stored
+        inputs = probe_inputs(checks, names)
+        for name in set(names) & set(stand_ins):
+            inputs[name][STAND_INS] = stand_ins[name]
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
@@ -96,21 +112,47 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     """Reference outputs of every probe that asks for them; computed once per process."""
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if checks.probes[n].reference]
-    reference = import_file(Path(root) / "solutions" / exercise_id / f"{module_name}.py", module_name)
-    return run_in_process(checks, reference, names, probe_inputs(checks, names), device)
+    path = reference_path(root, exercise_id, module_name)
+    return run_in_process(checks, import_file(path, module_name), names, probe_inputs(checks, names, path), device)
 
 
-def scaled_points(exercise: Exercise, checks: CheckSet) -> list[float]:
-    """Each check's points, scaled so that the exercise's checks add up to its points in course.yml."""
-    scale = exercise.points / checks.total_points
-    return [check.points * scale for check in checks.checks]
+def apportion(total: int, quotas) -> list[int]:
+    """Whole shares of `total` in proportion to `quotas` that add up exactly to it.
+
+    Largest remainders: each share is its quota rounded down or up, and the units left after
+    rounding down go to the largest fractional parts (ties to the earlier entry).
+    """
+    quotas = [max(float(q), 0.0) for q in quotas]
+    scale = sum(quotas)
+    if total <= 0 or scale <= 0:
+        return [0] * len(quotas)
+    exact = [q * total / scale for q in quotas]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def check_maxima(exercise: Exercise, checks: CheckSet) -> list[float]:
+    """Each check's points: its weight's share of the exercise's points, a whole multiple of
+    10^-SCORE_DECIMALS, the shares adding up exactly to the exercise's points."""
+    unit = 10 ** SCORE_DECIMALS
+    return [m / unit for m in apportion(round(exercise.points * unit), [check.points for check in checks.checks])]
 
 
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
+    """Check results whose points are whole multiples of 10^-SCORE_DECIMALS and add up exactly:
+    the maxima to the exercise's points, the scores to the exercise's (rounded) score."""
+    unit = 10 ** SCORE_DECIMALS
+    maxima = [round(m * unit) for m in check_maxima(exercise, checks)]
+    fractions = [min(max(f, 0.0), 1.0) if math.isfinite(f) else 0.0 for f, _ in verdicts]
+    earned_quotas = [f * m for f, m in zip(fractions, maxima)]
+    earned = apportion(round(sum(earned_quotas)), earned_quotas)
     return [
-        CheckResult(exercise.id, check.name, fraction * points, points, feedback,
+        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback,
                     exercise.visibility_of(check.name, check.visibility))
-        for check, points, (fraction, feedback) in zip(checks.checks, scaled_points(exercise, checks), verdicts)
+        for check, (_, feedback), score, maximum in zip(checks.checks, verdicts, earned, maxima)
     ]
 
 
@@ -137,7 +179,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         return result
 
     names = checks.probe_names()
-    inputs = probe_inputs(checks, names)
+    inputs = probe_inputs(checks, names, reference_path(root, exercise.id, exercise.module_name))
     reference = reference_outputs(str(root), exercise.id, exercise.module_name, device)
     with _source_file(found.source) as student_file:
         report = run_probes(

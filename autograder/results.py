@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+SCORE_DECIMALS = 4  # points are written with this many decimals; grading makes them add up exactly
 
 
 @dataclass
@@ -29,8 +30,8 @@ class CheckResult:
     def to_dict(self) -> dict:
         return {
             "name": f"{self.exercise}: {self.name}",
-            "score": round(self.score, 4),
-            "max_score": round(self.max_score, 4),
+            "score": round(self.score, SCORE_DECIMALS),
+            "max_score": round(self.max_score, SCORE_DECIMALS),
             "status": "passed" if self.passed else "failed",
             "output": self.feedback,
             "visibility": self.visibility,
@@ -78,7 +79,7 @@ class SubmissionResult:
             lines.append(f"{exercise.exercise}: {exercise.score:.2f} / {exercise.max_score:.2f}")
             lines.extend(f"  {note}" for note in exercise.notes)
         return {
-            "score": round(self.score, 4),
+            "score": round(self.score, SCORE_DECIMALS),
             "execution_time": round(self.execution_time, 3),
             "output": "\n".join(lines),
             "tests": [check.to_dict() for exercise in self.exercises for check in exercise.checks],

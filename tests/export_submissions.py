@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from autograder.grading import grade_submission
+from autograder.results import SCORE_DECIMALS
 from mutations import load_mistakes, mutated, reference_source
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # the venv's tools (nbgrader runs alembic)
 CORE = ("gmm", "pixelcnn", "vae", "gan")
 # Mistakes that lose points on different checks, some with partial credit.
 CHOSEN = {
@@ -37,6 +42,18 @@ IMPORT_PATCH = ("import builtins, types; _real_import = builtins.__import__; bui
                 "lambda name, *args, **kwargs: types.SimpleNamespace(otter_case=lambda *a: None, "
                 "nbgrader_score=lambda *a: None) if name == 'autograder.exports.kernel' "
                 "else _real_import(name, *args, **kwargs)\n")
+
+
+def tolerance(points: float) -> float:
+    """1e-6 of the exercise's points, beyond `course grade` rounding its scores to SCORE_DECIMALS decimals."""
+    return 1e-6 * points + 0.5 * 10 ** -SCORE_DECIMALS
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory, worker_id):
+    """Where baselines are kept: shared by the session's xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
 
 def submissions(exercise_id: str) -> dict[str, str]:

@@ -87,8 +87,8 @@ def test_a_release_with_a_planted_answer_fails_loudly(tmp_path):
 def test_hidden_checks_worked_solutions_and_hidden_paths_are_leaks(tmp_path):
     root = _course_copy(tmp_path)
     lectures = root / "solutions" / "lectures"
-    lectures.mkdir()
-    (lectures / "02-gmm.md").write_text(WORKED_SOLUTION, encoding="utf-8")
+    lectures.mkdir(exist_ok=True)
+    (lectures / "99-extra.md").write_text(WORKED_SOLUTION, encoding="utf-8")
     course = load_course(root / "course.yml")
     release = build_release(root, course, tmp_path / "clean", site=False, log=lambda *_: None)
     assert release.secrets_checked > 100  # the worked solution is looked for, and is not there
@@ -96,7 +96,7 @@ def test_hidden_checks_worked_solutions_and_hidden_paths_are_leaks(tmp_path):
     bundle = tmp_path / "planted"
     shutil.copytree(release.path, bundle)
     judge = (root / "autograder" / "checks" / "gmm" / "checks.py").read_text(encoding="utf-8")
-    start = judge.index("def e_step_log_likelihood(ev):")
+    start = judge.index("def _e_step_log_likelihood(ev):")
     stolen = judge[start:judge.index("\n\n\n", start)].replace("value", "v").replace("reference", "ref")
     (bundle / "genmodels" / "helpers.py").write_text(stolen + "\n", encoding="utf-8")
     notebook = {"cells": [{"cell_type": "markdown", "source": WORKED_SOLUTION.upper(), "metadata": {}}],
@@ -104,8 +104,8 @@ def test_hidden_checks_worked_solutions_and_hidden_paths_are_leaks(tmp_path):
     (bundle / "exercises" / "gmm" / "notes.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     (bundle / "exercises" / "gmm" / "solutions").mkdir()
     leaks = {(leak.secret, leak.where) for leak in leakcheck.scan(bundle, leakcheck.secrets(root))}
-    assert ("hidden check autograder/checks/gmm/checks.py: e_step_log_likelihood", "genmodels/helpers.py") in leaks
-    assert ("solutions/lectures/02-gmm.md (whole file)", "exercises/gmm/notes.ipynb") in leaks
+    assert ("hidden check autograder/checks/gmm/checks.py: _e_step_log_likelihood", "genmodels/helpers.py") in leaks
+    assert ("solutions/lectures/99-extra.md (whole file)", "exercises/gmm/notes.ipynb") in leaks
     assert ("a path only hidden material has", "exercises/gmm/solutions") in leaks
     with pytest.raises(leakcheck.LeakError, match="3 piece"):
         leakcheck.check(bundle, root)

@@ -24,6 +24,9 @@ from autograder.exports.fingerprint import Piece, Text
 REFERENCE_FOLDER = "course_reference"  # where exports keep reference outputs (autograder side only)
 FORBIDDEN_PARTS = ("solutions", REFERENCE_FOLDER)
 FORBIDDEN_PATHS = ("autograder/checks",)
+# A hidden check shorter than this (e.g. `return _judge(ev, "name")`) looks like too much innocent
+# code to be told apart; its file as a whole is still looked for.
+MIN_CHECK_TOKENS = 30
 _MARKDOWN_CODE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -87,7 +90,7 @@ def _check_pieces(path: Path, label: str) -> list[Piece]:
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             pieces.append(Piece.of_code(f"{label}: {node.name}", ast.get_source_segment(source, node)))
-    return pieces
+    return [piece for piece in pieces if len(piece.tokens) >= MIN_CHECK_TOKENS]
 
 
 def secrets(root: Path) -> list[Piece]:

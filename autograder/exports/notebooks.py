@@ -14,7 +14,7 @@ from pathlib import Path
 from autograder.checking import Check, load_checks
 from autograder.config import Course, Exercise
 from autograder.exports.rendering import render
-from autograder.grading import scaled_points
+from autograder.grading import check_maxima
 
 PUBLIC_CHECKS_FUNCTION = "run_public_checks"
 KERNEL_SPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -23,12 +23,12 @@ KERNEL_SPEC = {"display_name": "Python 3", "language": "python", "name": "python
 @dataclass(frozen=True)
 class GradedCheck:
     check: Check
-    points: float  # scaled to the exercise's points in course.yml
+    points: float  # its share of the exercise's points in course.yml, as `course grade` gives it
 
 
 def graded_checks(exercise: Exercise) -> list[GradedCheck]:
     checks = load_checks(exercise.id)
-    return [GradedCheck(c, p) for c, p in zip(checks.checks, scaled_points(exercise, checks))]
+    return [GradedCheck(c, p) for c, p in zip(checks.checks, check_maxima(exercise, checks))]
 
 
 def public_tests(root: Path, exercise: Exercise) -> list[Path]:

@@ -7,6 +7,8 @@ and stored in the sandbox's plain-data format (JSON + .npz, never pickle) under
 
     course_reference/gmm/manifest.json   {"exercise": "gmm", "module": "gmm", "checks": [[name, probe], ...]}
     course_reference/gmm/e_step.json     (+ e_step.npz) what the reference's e_step probe returned
+    course_reference/gmm/stand_ins.json  probe -> the reference's pieces it substitutes (source text),
+                                         as `course grade` sends them with the probe's inputs
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from pathlib import Path
 from autograder.checking import CheckSet, load_checks
 from autograder.config import Exercise
 from autograder.exports.leakcheck import REFERENCE_FOLDER
-from autograder.grading import reference_outputs
+from autograder.grading import reference_outputs, reference_path
+from autograder.reference_pieces import pieces_source
 from autograder.sandboxed import exchange
 
 MANIFEST = "manifest.json"
+STAND_INS = "stand_ins.json"
 MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -38,14 +42,18 @@ def write_references(root: Path, exercise: Exercise, parent: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, outcome in reference_outputs(str(root), exercise.id, exercise.module_name, "cpu").items():
         exchange.write_outputs(folder, name, outcome.values)
-    manifest = {"exercise": exercise.id, "module": exercise.module_name,
-                "checks": _signature(load_checks(exercise.id))}
+    checks = load_checks(exercise.id)
+    solution = reference_path(root, exercise.id, exercise.module_name)
+    stand_ins = {probe.name: pieces_source(solution, probe.stand_ins) for probe in checks.probes if probe.stand_ins}
+    (folder / STAND_INS).write_text(json.dumps(stand_ins, indent=1) + "\n", encoding="utf-8")
+    manifest = {"exercise": exercise.id, "module": exercise.module_name, "checks": _signature(checks)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return folder
 
 
-def read_references(folder: Path) -> tuple[dict, dict]:
-    """(manifest, probe name -> reference values) from a folder `write_references` wrote.
+def read_references(folder: Path) -> tuple[dict, dict, dict]:
+    """(manifest, probe name -> reference values, probe name -> stand-in source) from a folder
+    `write_references` wrote.
 
     Raises ReferenceError when the installed course package's checks differ from those the
     references were made for (the export is out of date).
@@ -61,4 +69,4 @@ def read_references(folder: Path) -> tuple[dict, dict]:
     values = {}
     for path in sorted(folder.glob("*.npz")):
         values[path.stem] = exchange.read_outputs(folder, path.stem, MAX_BYTES)[0]
-    return manifest, values
+    return manifest, values, json.loads((folder / STAND_INS).read_text(encoding="utf-8"))
