@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,6 +43,13 @@ IMPORT_PATCH = ("import builtins, types; _real_import = builtins.__import__; bui
                 "lambda name, *args, **kwargs: types.SimpleNamespace(otter_case=lambda *a: None, "
                 "nbgrader_score=lambda *a: None) if name == 'autograder.exports.kernel' "
                 "else _real_import(name, *args, **kwargs)\n")
+
+
+def run_tool(tool: str, *args, cwd, timeout=1800) -> subprocess.CompletedProcess:
+    """Run the venv's `tool` (otter, nbgrader); fail the test with its output when it fails."""
+    done = subprocess.run([str(BIN / tool), *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{tool} {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
 
 
 def tolerance(points: float) -> float:

@@ -5,7 +5,6 @@ nothing hidden, and a one-line `builtins` patch changes nbgrader's verdict but n
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -15,17 +14,9 @@ from nbgrader.api import Gradebook
 from autograder.exports import leakcheck
 from autograder.exports.nbgrader import export_nbgrader
 from conftest import ROOT
-from export_submissions import (BIN, CORE, ENV, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
-                                submissions, tolerance, with_answer)
+from export_submissions import (CORE, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
+                                run_tool, submissions, tolerance, with_answer)
 
-CLI_TIMEOUT_S = 1800
-
-
-def _nbgrader(*args, cwd):
-    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=ENV, capture_output=True, text=True,
-                          timeout=CLI_TIMEOUT_S)
-    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +28,7 @@ def released(course, tmp_path_factory):
         if exercise_id not in done:
             folder = tmp_path_factory.mktemp(f"nbgrader-{exercise_id}")
             export_nbgrader(ROOT, course, folder, [course.exercise(exercise_id)], log=lambda *_: None)
-            _nbgrader("generate_assignment", exercise_id, cwd=folder)
+            run_tool("nbgrader", "generate_assignment", exercise_id, cwd=folder)
             done[exercise_id] = folder
         return done[exercise_id]
 
@@ -56,7 +47,7 @@ def autograde(folder: Path, exercise_id: str, sources: dict[str, str]) -> dict:
         target.mkdir(parents=True)
         nbformat.write(with_answer(release, source, _is_answer), target / f"{exercise_id}.ipynb")
     only = [] if len(sources) > 1 else ["--student", next(iter(sources))]
-    _nbgrader("autograde", exercise_id, *only, cwd=folder)
+    run_tool("nbgrader", "autograde", exercise_id, *only, cwd=folder)
     graded = {}
     with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
         for student in sources:

@@ -18,16 +18,8 @@ from autograder.exports.otter import export_otter
 from autograder.exports.requirements import declared
 from conftest import ROOT
 from export_submissions import (BIN, CORE, ENV, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
-                                submissions, tolerance, with_answer)
+                                run_tool, submissions, tolerance, with_answer)
 
-CLI_TIMEOUT_S = 900
-
-
-def _otter(*args, cwd):
-    done = subprocess.run([str(BIN / "otter"), *args], cwd=cwd, env=ENV, capture_output=True, text=True,
-                          timeout=CLI_TIMEOUT_S)
-    assert done.returncode == 0, f"otter {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +38,7 @@ def assigned(otter_export):
     def assign(exercise_id):
         if exercise_id not in done:
             folder = otter_export / exercise_id
-            _otter("assign", f"{exercise_id}.ipynb", "dist", cwd=folder)
+            run_tool("otter", "assign", f"{exercise_id}.ipynb", "dist", cwd=folder)
             zips = sorted((folder / "dist" / "autograder").glob(f"{exercise_id}-autograder_*.zip"))
             assert len(zips) == 1, zips
             done[exercise_id] = (folder / "dist" / "student" / f"{exercise_id}.ipynb", zips[0])
@@ -65,7 +57,7 @@ def otter_run(assignment, source: str, folder: Path) -> dict:
     folder.mkdir(parents=True)
     exercise_id = student.stem
     nbformat.write(with_answer(student, source, _is_answer), folder / f"{exercise_id}.ipynb")
-    _otter("run", "-a", str(autograder), "-o", str(folder), "--no-logo", f"{exercise_id}.ipynb", cwd=folder)
+    run_tool("otter", "run", "-a", str(autograder), "-o", str(folder), "--no-logo", f"{exercise_id}.ipynb", cwd=folder)
     return json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
