@@ -31,6 +31,8 @@ class Probe:
     make_inputs: make_inputs(rng) -> dict of numpy arrays / numbers. Runs on the trusted side.
     time_s:      wall-time limit for this probe; None means the exercise's check_time_s.
     reference:   whether the trusted side also runs the probe on the reference solution.
+    max_output_bytes: what its arrays may take together when they come back; None means a budget
+                 derived from the reference's outputs (or 64 MiB for a probe without them).
     """
 
     name: str
@@ -38,6 +40,7 @@ class Probe:
     make_inputs: Optional[Callable] = None
     time_s: Optional[float] = None
     reference: bool = True
+    max_output_bytes: Optional[int] = None
 
 
 @dataclass
@@ -46,13 +49,13 @@ class ProbeSet:
 
     probes: dict = field(default_factory=dict)
 
-    def probe(self, inputs=None, time_s=None, reference=True):
+    def probe(self, inputs=None, time_s=None, reference=True, max_output_bytes=None):
         """Decorator registering `run(module, inputs, device)` as a probe named after it."""
 
         def register(run):
             if run.__name__ in self.probes:
                 raise ValueError(f"probe {run.__name__!r} is defined twice")
-            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference)
+            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, max_output_bytes)
             return run
 
         return register
