@@ -9,6 +9,7 @@
     course build [--output DIR] [--pdf] [--solutions]  build the lecture site
     course lecture-counts [--update FILE]  slides, words and problems per lecture
     course demo                          validate, grade the reference and a flawed sample
+    course sandbox-python PREFIX         build an interpreter the fallback sandbox's users can run
 
 Exit status: 0 when the command did its job (whatever a submission scored);
 2 for a bad command line or unreadable input; 1 when a check the command runs fails.
@@ -95,6 +96,7 @@ def _check_exercises(course, exercise_ids) -> None:
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
+    from autograder.isolation import IsolationRefused
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
@@ -109,8 +111,9 @@ def cmd_grade(args) -> int:
             print(f"grading {exercise.id} ...", file=sys.stderr, flush=True)
 
     try:
-        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at)
-    except SubmissionError as exc:
+        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at,
+                                  no_isolation=args.no_isolation)
+    except (SubmissionError, IsolationRefused) as exc:
         raise UsageError(str(exc)) from None
     result.write(args.output)
     if not args.quiet:
@@ -226,6 +229,16 @@ def cmd_demo(args) -> int:
     return demo.run(root, course, args)
 
 
+def cmd_sandbox_python(args) -> int:
+    from autograder.sandbox_python import prepare
+
+    _, course = _course(args)
+    banned = sorted({module for exercise in course.exercises for module in exercise.banned_imports})
+    python = prepare(Path(args.prefix), banned)
+    print(f"built {python}; grade with COURSE_SANDBOX_PYTHON={python}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="genmodels-course: lectures, exercises and an autograder.")
     parser.add_argument("--course", help="folder holding course.yml (default: found from the current folder)")
@@ -242,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submitted-at", type=_timestamp, metavar="ISO",
                    help="when it was submitted (e.g. 2026-12-05T10:00:00+01:00): applies each exercise's late policy")
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run student code as your own user, without a sandbox: only for your own code (the results say so)")
     p.set_defaults(func=cmd_grade)
 
     p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
@@ -286,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
     p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser("sandbox-python", help="build an interpreter the fallback sandbox's users can run (root)")
+    p.add_argument("prefix", help="a new folder under a world-readable path, e.g. /opt/course-python")
+    p.set_defaults(func=cmd_sandbox_python)
     return parser
 
 
