@@ -6,7 +6,8 @@
     course grade-all SUBMISSIONS -o OUT  grade a class: results, feedback pages, gradebook, report
     course gradebook OUT [OUT2 ...]      gradebook and report from grade-all output folders (shards)
     course stubs [--check]               regenerate exercise stubs from solutions
-    course build [--output DIR] [--pdf]  build the lecture site
+    course build [--output DIR] [--pdf] [--solutions]  build the lecture site
+    course lecture-counts [--update FILE]  slides, words and problems per lecture
     course demo                          validate, grade the reference and a flawed sample
 
 Exit status: 0 when the command did its job (whatever a submission scored);
@@ -197,7 +198,25 @@ def cmd_build(args) -> int:
     from autograder.site.build import build_site
 
     root, course = _course(args)
-    return build_site(root, course, Path(args.output), pdf=args.pdf)
+    return build_site(root, course, Path(args.output), pdf=args.pdf, solutions=args.solutions)
+
+
+def cmd_lecture_counts(args) -> int:
+    from autograder.site.counts import counts_table, with_counts
+
+    root, course = _course(args)
+    table = counts_table(root, course)
+    if not args.update:
+        print(table)
+        return 0
+    document = Path(args.update)
+    try:
+        updated = with_counts(document.read_text(encoding="utf-8"), table)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{document}: {error}") from None
+    document.write_text(updated, encoding="utf-8")
+    print(f"updated the lecture counts in {document}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -255,7 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("build", help="build the lecture site (offline HTML)")
     p.add_argument("--output", default="site", help="output folder (default: site)")
     p.add_argument("--pdf", action="store_true", help="also export each lecture's slides to PDF")
+    p.add_argument("--solutions", action="store_true",
+                   help="instructor edition: add each lecture's worked solutions (never publish this build)")
     p.set_defaults(func=cmd_build)
+
+    p = commands.add_parser("lecture-counts", help="slides, words and problems per lecture (a Markdown table)")
+    p.add_argument("--update", metavar="FILE", help="write the table between the lecture-counts markers of FILE "
+                   "(docs/lectures.md) instead of printing it")
+    p.set_defaults(func=cmd_lecture_counts)
 
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import static
+from autograder import reference_pieces, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
@@ -28,14 +28,24 @@ from autograder.sandboxed import exchange
 from autograder.submission import locate, opened
 
 
-def probe_inputs(checks: CheckSet, names) -> dict:
-    """Inputs for each probe, from a seed derived from the probe's name (the same every run)."""
+def probe_inputs(checks: CheckSet, names, reference_file: Path | None = None) -> dict:
+    """Inputs for each probe, from a seed derived from the probe's name (the same every run).
+
+    With `reference_file`, probes that declare `stand_ins` also get those pieces of the reference.
+    """
     inputs = {}
     for name in names:
         probe = checks.probes[name]
         rng = np.random.default_rng(zlib.crc32(name.encode()))
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
+    if reference_file is not None:
+        reference_pieces.attach(checks.probes, names, inputs, reference_file)
     return inputs
+
+
+def reference_path(root, exercise_id: str, module_name: str) -> Path:
+    """solutions/<exercise_id>/<module_name>.py under the course root."""
+    return Path(root) / "solutions" / exercise_id / f"{module_name}.py"
 
 
 def import_file(path: Path, module_name: str):
@@ -72,7 +82,7 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
-    inputs = probe_inputs(checks, names)
+    inputs = probe_inputs(checks, names, reference_path(root, exercise_id, module_name))
     reference = reference_outputs(str(root), exercise_id, module_name, device)
     verdicts = {}
     for name in names:
@@ -93,8 +103,8 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     """Reference outputs of every probe that asks for them; computed once per process."""
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if checks.probes[n].reference]
-    reference = import_file(Path(root) / "solutions" / exercise_id / f"{module_name}.py", module_name)
-    return run_in_process(checks, reference, names, probe_inputs(checks, names), device)
+    path = reference_path(root, exercise_id, module_name)
+    return run_in_process(checks, import_file(path, module_name), names, probe_inputs(checks, names, path), device)
 
 
 def apportion(total: int, quotas) -> list[int]:
@@ -152,7 +162,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         return result
 
     names = checks.probe_names()
-    inputs = probe_inputs(checks, names)
+    inputs = probe_inputs(checks, names, reference_path(root, exercise.id, exercise.module_name))
     reference = reference_outputs(str(root), exercise.id, exercise.module_name, device)
     with _source_file(found.source) as student_file:
         report = run_probes(

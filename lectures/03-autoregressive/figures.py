@@ -9,28 +9,22 @@ import torch
 
 from genmodels.data import digits
 
+from autograder.site import trained as course_models
+
 ROOT = Path(__file__).resolve().parents[2]
-_CACHE = {}
 
 
 def reference():
     """The reference solution module (causal_mask, MaskedConv2d, sample)."""
-    from autograder.site.figures import load_module
-
-    if "ref" not in _CACHE:
-        _CACHE["ref"] = load_module(ROOT / "solutions" / "pixelcnn" / "pixelcnn.py", "lecture_pixelcnn_reference")
-    return _CACHE["ref"]
+    return course_models.solution(ROOT, "pixelcnn")
 
 
 def trained():
     """(model, held-out bits/dim) of the course PixelCNN after its fixed training budget."""
     from genmodels import pixelcnn
 
-    if "model" not in _CACHE:
-        split = digits()
-        model = pixelcnn.build_and_train(reference().MaskedConv2d, split.train)
-        _CACHE["model"] = (model, pixelcnn.bits_per_dim(model, split.test))
-    return _CACHE["model"]
+    model = course_models.pixelcnn(ROOT)
+    return model, pixelcnn.bits_per_dim(model, digits().test)
 
 
 def fig_masks():
