@@ -31,6 +31,7 @@ from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
+from autograder.sandboxed.probekit import STAND_INS
 from autograder.submission import locate, opened
 
 
@@ -81,13 +82,17 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
     return outcomes
 
 
-def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", seed=None) -> dict:
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", seed=None,
+                     stored=None) -> dict:
     """check name -> Verdict for a module already imported in this process, with no sandbox.
 
     The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
-    `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the fixed ones).
+    `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the
+    fixed ones). `stored` is (reference values by probe, stand-in sources by probe) saved beforehand
+    for the fixed inputs, so no solution file is needed (the otter and nbgrader exports store them
+    with the export); by default both come from `root`'s solution.
     """
     from autograder.executor import describe_error
     from autograder.readback import error_of
@@ -95,8 +100,16 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
-    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
-    reference = reference_outputs(str(root), exercise_id, module_name, device, seed)
+    if stored is None:
+        inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
+        reference = {n: o.values for n, o in reference_outputs(str(root), exercise_id, module_name, device, seed).items()}
+    else:
+        if seed is not None:
+            raise ValueError("stored reference values belong to the fixed inputs: pass seed=None with stored")
+        reference, stand_ins = stored
+        inputs = probe_inputs(checks, names)
+        for name in set(names) & set(stand_ins):
+            inputs[name][STAND_INS] = stand_ins[name]
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
@@ -107,7 +120,7 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
             message = describe_error(error_of({"error": error}))[1]
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
-        ref = reference[name].values if name in reference else {}
+        ref = reference.get(name, {})
         verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
     return verdicts
 
@@ -151,16 +164,24 @@ def apportion(total: int, quotas) -> list[int]:
     return shares
 
 
+def check_maxima(exercise: Exercise, checks: CheckSet) -> list[float]:
+    """Each check's points: its weight's share of the exercise's points, a whole multiple of
+    10^-SCORE_DECIMALS, the shares adding up exactly to the exercise's points."""
+    unit = 10 ** SCORE_DECIMALS
+    return [m / unit for m in apportion(round(exercise.points * unit), [check.points for check in checks.checks])]
+
+
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
     """Check results whose points are whole multiples of 10^-SCORE_DECIMALS and add up exactly:
     the maxima to the exercise's points, the scores to the exercise's (rounded) score."""
     unit = 10 ** SCORE_DECIMALS
-    maxima = apportion(round(exercise.points * unit), [check.points for check in checks.checks])
+    maxima = [round(m * unit) for m in check_maxima(exercise, checks)]
     fractions = [min(max(f, 0.0), 1.0) if math.isfinite(f) else 0.0 for f, _ in verdicts]
     earned_quotas = [f * m for f, m in zip(fractions, maxima)]
     earned = apportion(round(sum(earned_quotas)), earned_quotas)
     return [
-        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback, check.visibility)
+        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback,
+                    exercise.visibility_of(check.name, check.visibility))
         for check, (_, feedback), score, maximum in zip(checks.checks, verdicts, earned, maxima)
     ]
 
