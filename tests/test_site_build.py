@@ -100,6 +100,17 @@ def test_good_formulas_convert():
     assert markup.startswith("<math") and 'display="block"' in markup
 
 
+def test_function_names_get_a_thin_space_outside_their_scripts():
+    """\\log p needs a space after log; \\log_2 p after the subscript, not inside <msub> (a third child breaks it)."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.fromstring(to_mathml(r"-\log_2 p(x) + \log q"))
+    ns = "{http://www.w3.org/1998/Math/MathML}"
+    assert all(len(script) == 2 for script in tree.iter(f"{ns}msub"))
+    row = [node.tag[len(ns):] for node in tree.find(f"{ns}mrow")]
+    assert row[:3] == ["mo", "msub", "mspace"] and row.count("mspace") == 2
+
+
 def test_aligned_blocks_break_long_formulas_into_aligned_rows():
     markup = to_mathml(r"\begin{aligned} \log p(x) &= \log \sum_z q(z) \\ &\ge \sum_z q(z) \end{aligned}", display=True)
     assert markup.count("<mtr>") == 2 and 'columnalign="left"' in markup
