@@ -172,19 +172,18 @@ def cmd_gradebook(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.public import run_public_checks
+    from autograder.public import NothingToCheck, file_to_check, run_public_checks
 
     root, course = _course(args)
     try:
         exercise = course.exercise(args.exercise)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    path = Path(args.path) if args.path else root / "exercises" / exercise.id / exercise.student_file
-    if path.is_dir():
-        path = path / exercise.student_file
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    return run_public_checks(root, exercise, path)
+    try:
+        path, why = file_to_check(root, exercise, args.path, Path.cwd())
+    except NothingToCheck as exc:
+        raise UsageError(str(exc)) from None
+    return run_public_checks(root, exercise, path, why)
 
 
 def cmd_stubs(args) -> int:
@@ -297,7 +296,8 @@ def add_check_command(commands) -> None:
     """`course check`: also the whole command line of the student bundle (autograder.exports.student_cli)."""
     p = commands.add_parser("check", help="run an exercise's public checks on your file")
     p.add_argument("exercise", help="exercise id, e.g. gmm")
-    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
+    p.add_argument("path", nargs="?", help="your .py or .ipynb file, or its folder (default: the exercise's file in "
+                                           "the current folder)")
     p.set_defaults(func=cmd_check)
 
 

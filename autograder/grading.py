@@ -200,12 +200,13 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         result.checks = _all_zero(exercise, checks, found.problem)
         return result
     result.notes.append(f"graded {found.origin}")
+    result.notes.extend(found.notes)
     problem = static.syntax_problem(found.source, found.origin)
     if problem is None:
         banned = static.banned_imports(found.source, exercise.banned_imports)
         if banned:
             module, line = banned[0]
-            problem = f"{found.origin} imports {module} (line {line}), which this exercise does not allow"
+            problem = f"{found.origin} imports {module} ({found.where(line)}), which this exercise does not allow"
     if problem:
         result.checks = _all_zero(exercise, checks, problem)
         return result
@@ -241,7 +242,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
         verdict = check.verdict(evidence)
         verdicts.append((verdict.fraction, verdict.feedback))
-    result.checks = _scaled_results(exercise, checks, verdicts)
+    result.checks = _scaled_results(exercise, checks, [(f, found.relabel(text)) for f, text in verdicts])
     return result
 
 
