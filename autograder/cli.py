@@ -11,6 +11,7 @@
     course release OUT                   the student bundle, leak-checked
     course export gradescope|otter|nbgrader OUT   the course for Gradescope / otter-grader / nbgrader
     course demo                          validate, grade the reference and a flawed sample
+    course sandbox-python PREFIX         build an interpreter the fallback sandbox's users can run
 
 Exit status: 0 when the command did its job (whatever a submission scored);
 2 for a bad command line or unreadable input; 1 when a check the command runs fails.
@@ -100,6 +101,7 @@ def _check_exercises(course, exercise_ids) -> None:
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
+    from autograder.isolation import IsolationRefused
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
@@ -114,8 +116,9 @@ def cmd_grade(args) -> int:
             print(f"grading {exercise.id} ...", file=sys.stderr, flush=True)
 
     try:
-        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at)
-    except SubmissionError as exc:
+        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at,
+                                  no_isolation=args.no_isolation)
+    except (SubmissionError, IsolationRefused) as exc:
         raise UsageError(str(exc)) from None
     result.write(args.output)
     if not args.quiet:
@@ -169,19 +172,18 @@ def cmd_gradebook(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.public import run_public_checks
+    from autograder.public import NothingToCheck, file_to_check, run_public_checks
 
     root, course = _course(args)
     try:
         exercise = course.exercise(args.exercise)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    path = Path(args.path) if args.path else root / "exercises" / exercise.id / exercise.student_file
-    if path.is_dir():
-        path = path / exercise.student_file
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    return run_public_checks(root, exercise, path)
+    try:
+        path, why = file_to_check(root, exercise, args.path, Path.cwd())
+    except NothingToCheck as exc:
+        raise UsageError(str(exc)) from None
+    return run_public_checks(root, exercise, path, why)
 
 
 def cmd_stubs(args) -> int:
@@ -280,11 +282,22 @@ def cmd_demo(args) -> int:
     return demo.run(root, course, args)
 
 
+def cmd_sandbox_python(args) -> int:
+    from autograder.sandbox_python import prepare
+
+    _, course = _course(args)
+    banned = sorted({module for exercise in course.exercises for module in exercise.banned_imports})
+    python = prepare(Path(args.prefix), banned)
+    print(f"built {python}; grade with COURSE_SANDBOX_PYTHON={python}")
+    return 0
+
+
 def add_check_command(commands) -> None:
     """`course check`: also the whole command line of the student bundle (autograder.exports.student_cli)."""
     p = commands.add_parser("check", help="run an exercise's public checks on your file")
     p.add_argument("exercise", help="exercise id, e.g. gmm")
-    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
+    p.add_argument("path", nargs="?", help="your .py or .ipynb file, or its folder (default: the exercise's file in "
+                                           "the current folder)")
     p.set_defaults(func=cmd_check)
 
 
@@ -304,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submitted-at", type=_timestamp, metavar="ISO",
                    help="when it was submitted (e.g. 2026-12-05T10:00:00+01:00): applies each exercise's late policy")
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run student code as your own user, without a sandbox: only for your own code (the results say so)")
     p.set_defaults(func=cmd_grade)
 
     p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
@@ -366,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
     p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser("sandbox-python", help="build an interpreter the fallback sandbox's users can run (root)")
+    p.add_argument("prefix", help="a new folder under a world-readable path, e.g. /opt/course-python")
+    p.set_defaults(func=cmd_sandbox_python)
     return parser
 
 

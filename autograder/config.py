@@ -45,7 +45,9 @@ class Limits(_Strict):
     check_time_s: float = Field(default=30, gt=0, description="Wall seconds for a single check.")
     memory_mib: int = Field(default=4096, ge=64, description="Resident memory of the submission's process tree, MiB.")
     processes: int = Field(default=64, ge=1, description="Processes and threads the submission may run at once.")
-    output_kib: int = Field(default=1024, ge=1, description="What the submission may print (stdout and stderr together), KiB.")
+    output_kib: int = Field(default=1024, ge=1, description="What of the submission's printed output (stdout and stderr together) is kept, KiB: its head and tail; the rest is dropped, never fatal.")
+    files_mib: int = Field(default=256, ge=1, description="Bytes the submission's files may take in total (its folder, /tmp, /dev/shm), MiB; also the cap on any one file.")
+    open_files: int = Field(default=256, ge=16, description="Files one process of the submission may hold open at once.")
 
 
 class LimitOverrides(_Strict):
@@ -56,6 +58,8 @@ class LimitOverrides(_Strict):
     memory_mib: Optional[int] = Field(default=None, ge=64, description=Limits.model_fields["memory_mib"].description)
     processes: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["processes"].description)
     output_kib: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["output_kib"].description)
+    files_mib: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["files_mib"].description)
+    open_files: Optional[int] = Field(default=None, ge=16, description=Limits.model_fields["open_files"].description)
 
 
 class LatePolicy(_Strict):

@@ -174,16 +174,3 @@ def test_explore_notebook_runs_with_the_reference(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "400 steps: 8 of 8 modes" in done.stdout
     assert (tmp_path / "gan_ring.png").stat().st_size > 10_000
-
-
-def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
-    import subprocess
-    import sys
-
-    def check(*args):
-        return subprocess.run([sys.executable, "-m", "autograder.cli", "check", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300)
-
-    done = check("gan", "solutions/gan/gan.py")
-    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr
-    assert check("gan").returncode == 1

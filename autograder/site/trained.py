@@ -107,6 +107,15 @@ def cached_arrays(root: Path, name: str, sources: list[str], config, compute: Ca
     return _MEMORY[key]
 
 
+def pixel_marginals() -> np.ndarray:
+    """(1, 8, 8) maximum-likelihood probabilities of an independent-Bernoulli model of the binarised
+    training digits, with add-one smoothing ((count + 1) / (N + 2)) so no held-out pixel gets probability 0."""
+    from genmodels.data import digits
+
+    train = digits().train  # (N, 1, 8, 8)
+    return (train.sum(axis=0) + 1) / (len(train) + 2)
+
+
 def pixelcnn(root: Path) -> nn.Module:
     """The course PixelCNN (genmodels.pixelcnn) with the reference masks, after its fixed budget."""
     from genmodels import pixelcnn as course

@@ -138,6 +138,10 @@ def _conv_output(ev):
             problems.append(str(mistake))
             continue
         expected = _conv(x, weight * reference_mask(k, mask_type), bias, k)
+        if not np.any(weight * reference_mask(k, mask_type)):  # a zero layer equals every masked convolution
+            problems.append(f"{case}: its weights are all zero where the mask keeps them, so nothing shows the mask at "
+                            "work: keep nn.Conv2d's random initialisation")
+            continue
         if y.shape != expected.shape:
             problems.append(f"{case} maps x of shape {x.shape} to {y.shape}, expected {expected.shape}")
             continue
@@ -215,6 +219,10 @@ def _causality(ev):
         raise Mistake("the stack is causal at initialisation but not after 5 optimizer steps "
                       f"({_describe_leak(leaks, width)}): the mask is applied only once to the initial weights; "
                       "apply it in every forward pass (multiply by a mask buffer in forward, or use parametrize)")
+    for label, dependencies in (("", before), (" after 5 optimizer steps", after)):
+        if not np.any(np.tril(dependencies, k=-1)):  # nothing depends on anything: causal, but only trivially
+            raise Mistake(f"no output pixel of the stack depends on any earlier input pixel{label}: the masks (or the "
+                          "layer's weights) hide everything; keep the pixels above and to the left of the centre")
 
 
 @CHECKS.check("causality: the stack sees every earlier pixel the reference sees (nothing over-masked)",
@@ -302,6 +310,10 @@ def nll_differentiable(ev):
         if kind[:1] == ["torch.Tensor"] and "torch.float32" not in kind:
             raise Mistake(f"for float32 logits nll_bits_per_dim should return float32; it returns {kind[1]} "
                           "(computing in float64 inside is fine: cast the result back with .to(logits.dtype))")
+    value = _nll_value(ev, "gray")
+    if not value > 0:  # a constant (e.g. 0 * logits.sum()) carries a gradient that says nothing
+        raise Mistake(f"nll_bits_per_dim returned {value:.6g}: a negative log-likelihood of finite logits is positive, "
+                      "so this is not a loss gradients can follow")
     if not all(ev.student[f"{label}_differentiable"] for label in ("gray", "rgb", "extreme")):
         raise Mistake("the result does not require grad: keep it a torch computation on the logits "
                       "(no .item(), .numpy() or torch.tensor(...) around it) so it can be a training loss")
