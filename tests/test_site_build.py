@@ -11,9 +11,15 @@ import pytest
 from autograder.config import load_course
 from autograder.site import trained
 from autograder.site.build import build_site
-from autograder.site.counts import counts_table, slide_problems, words
+from autograder.site.counts import counts_table, lecture_counts, slide_problems, words
 from autograder.site.mathml import MathError, to_mathml
 from site_helpers import ROOT, real_site
+
+# The model lectures (and the intro and evaluation lectures, held to the same standard): a 90-minute
+# lecture's slides and a chapter of notes with complete derivations.
+FULL_LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "evaluation")
+SLIDES_RANGE = (30, 45)
+NOTES_WORDS_RANGE = (2500, 4000)
 
 FIGURES = '''
 import matplotlib.pyplot as plt
@@ -192,17 +198,28 @@ def test_cached_figure_data_is_computed_once_and_reloaded_from_disk(tmp_path, mo
 
 
 def test_the_real_site_builds(tmp_path_factory):
-    """The instructor edition (a superset of the student one): every lecture has slides and notes,
-    none loading anything remote."""
+    """The instructor edition (a superset of the student one): every lecture has slides, notes,
+    problems and worked solutions, none loading anything remote."""
     output, code, _ = real_site(tmp_path_factory, solutions=True)
     assert code == 0, "course build --solutions failed; run it to see the problems"
     assert (output / "index.html").is_file()
     for lecture in load_course(ROOT / "course.yml").lectures:
-        for page in ("slides.html", "notes.html"):
+        for page in ("slides.html", "notes.html", "problems.html", "solutions.html"):
             assert (output / lecture.id / page).is_file(), f"lecture {lecture.id} has no {page}"
             text = (output / lecture.id / page).read_text(encoding="utf-8")
             assert "Do not edit" in text
             assert not re.search(r'src="(https?:)?//', text), f"{lecture.id}/{page} loads something remote"
+
+
+def test_worked_solutions_live_only_under_solutions():
+    """Solutions are hidden material: never in lectures/ (which the student release ships)."""
+    for lecture in load_course(ROOT / "course.yml").lectures:
+        folder = ROOT / lecture.folder
+        assert (folder / "problems.md").is_file(), f"{lecture.folder} has no problems.md"
+        assert (ROOT / "solutions" / "lectures" / folder.name / "solutions.md").is_file(), \
+            f"no worked solutions for {lecture.folder} in solutions/lectures/{folder.name}/solutions.md"
+        leaked = [p.name for p in folder.rglob("*") if "solution" in p.name.lower()]
+        assert not leaked, f"{lecture.folder} holds solution files: {leaked}"
 
 
 def test_lecture_counts_in_the_docs_are_current():
@@ -210,6 +227,18 @@ def test_lecture_counts_in_the_docs_are_current():
     document = (ROOT / "docs" / "lectures.md").read_text(encoding="utf-8")
     assert counts_table(ROOT, course) in document, \
         "docs/lectures.md is stale: run `course lecture-counts --update docs/lectures.md`"
+
+
+@pytest.mark.parametrize("lecture_id", FULL_LECTURES)
+def test_full_lectures_have_a_lecture_s_worth_of_slides_and_notes(lecture_id):
+    lecture = next((l for l in load_course(ROOT / "course.yml").lectures if l.id == lecture_id), None)
+    if lecture is None:
+        pytest.skip(f"{lecture_id} is not in course.yml")
+    counts = lecture_counts(ROOT, lecture)
+    assert SLIDES_RANGE[0] <= counts.slides <= SLIDES_RANGE[1], f"{lecture_id}: {counts.slides} slides"
+    assert NOTES_WORDS_RANGE[0] <= counts.notes_words <= NOTES_WORDS_RANGE[1], \
+        f"{lecture_id}: {counts.notes_words} words of notes"
+    assert counts.problems >= 5, f"{lecture_id}: {counts.problems} problems"
 
 
 def test_no_figure_is_committed():

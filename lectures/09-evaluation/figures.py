@@ -14,6 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.special import logsumexp
 import torch
 
 from autograder.site import trained as course_models
@@ -295,7 +296,7 @@ def _parzen():
     for name, samples in sets.items():
         centres = samples.flatten(1).numpy().astype(np.float64)
         d2 = ((real[:, None] - centres[None]) ** 2).sum(-1)  # (N, S)
-        curves[name] = [float(np.mean(np.logaddexp.reduce(-d2 / (2 * h * h), axis=1) - math.log(len(centres))
+        curves[name] = [float(np.mean(logsumexp(-d2 / (2 * h * h), axis=1) - math.log(len(centres))
                                       - 0.5 * D * math.log(2 * math.pi * h * h))) for h in widths]
     return {"widths": widths, "names": list(curves), "values": [curves[n] for n in curves]}
 
