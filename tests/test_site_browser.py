@@ -19,7 +19,7 @@ from site_helpers import real_site
 pytestmark = pytest.mark.browser
 
 CHROMIUM = chromium_path()
-LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "references")
+LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "flows", "diffusion", "references")
 UNRENDERED_MATH = re.compile(r"\$[^$\s][^$]*\$")
 TEX_COMMAND = re.compile(r"\\(frac|mathbb|mathcal|mathrm|operatorname|sum|log|mid|theta|mu|sigma|left|right|begin|end|[a-zA-Z]+\{)")
 
