@@ -95,7 +95,7 @@ def test_the_real_site_builds(tmp_path_factory):
     output, code, seconds = real_site(tmp_path_factory)
     assert code == 0, "course build failed; run `course build` to see the problems"
     assert (output / "index.html").is_file()
-    for lecture in ("intro", "gmm", "autoregressive", "vae", "gan", "references"):
+    for lecture in ("intro", "gmm", "autoregressive", "vae", "gan", "flows", "diffusion", "references"):
         for page in ("slides.html", "notes.html"):
             text = (output / lecture / page).read_text(encoding="utf-8")
             assert "Do not edit" in text
