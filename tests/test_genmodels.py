@@ -34,33 +34,3 @@ def test_small_adam_matches_torch_optim_adam():
     for a, b in zip(ours.parameters(), theirs.parameters()):
         torch.testing.assert_close(a, b)
 
-
-def test_cached_training_trains_once_per_key(tmp_path, monkeypatch):
-    """The lecture figures' weight cache: a second identical training loads, a new key or a broken file retrains."""
-    from genmodels import cache
-
-    monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path))
-    calls = []
-
-    def train(model):
-        calls.append(1)
-        with torch.no_grad():
-            model.weight.fill_(float(len(calls)))
-        return model
-
-    source = tmp_path / "source.py"
-    source.write_text("x = 1\n")
-    first = cache.cached_training("m", torch.nn.Linear(2, 2), train, key=[source, "config"])
-    again = cache.cached_training("m", torch.nn.Linear(2, 2), train, key=[source, "config"])
-    assert len(calls) == 1 and not again.training
-    torch.testing.assert_close(again.weight, first.weight)
-    source.write_text("x = 2\n")  # the code changed: train again
-    cache.cached_training("m", torch.nn.Linear(2, 2), train, key=[source, "config"])
-    assert len(calls) == 2
-    for stored in tmp_path.glob("m-*.pt"):
-        stored.write_bytes(b"not a state dict")
-    cache.cached_training("m", torch.nn.Linear(2, 2), train, key=[source, "config"])
-    assert len(calls) == 3
-    monkeypatch.setenv("GENMODELS_CACHE", "")
-    cache.cached_training("off", torch.nn.Linear(2, 2), train, key=["x"])
-    assert len(calls) == 4 and not list(tmp_path.glob("off-*"))

@@ -1,5 +1,6 @@
 """Figures of the diffusion lecture, made with the course denoiser (genmodels/diffusion.py) and the
-reference DDPM functions (solutions/diffusion/diffusion.py): the 2-D ring of 8 Gaussians and the real digits."""
+reference DDPM functions (solutions/diffusion/diffusion.py): the 2-D ring of 8 Gaussians and the binarised
+digits (the digits model is shared with the evaluation lecture and cached by autograder/site/trained.py)."""
 
 from pathlib import Path
 
@@ -8,14 +9,10 @@ import numpy as np
 import torch
 
 from genmodels.data import digits, ring_centres, ring_of_gaussians
-from genmodels.diffusion import (SMOKE, DenoiserConfig, MixtureDenoiser, TrainConfig, cosine_beta_schedule, new_model,
-                                 train_denoiser)
+from genmodels.diffusion import SMOKE, MixtureDenoiser, cosine_beta_schedule, new_model, train_denoiser
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 3.2
-DIGIT_STEPS = 200  # diffusion steps for the digits: DDPM's 1e-4 .. 0.02 over 1000 steps, compressed 5x
-DIGIT_MODEL = DenoiserConfig(dim=64, hidden=256, layers=3)
-DIGIT_TRAIN = TrainConfig(steps=2000, batch_size=128, lr=2e-3)
 _CACHE = {}
 
 
@@ -52,28 +49,11 @@ def exact_model(centres=None, weights=None):
     return MixtureDenoiser(centres, SMOKE.ring_std, alphas_cumprod.double().numpy(), weights)
 
 
-def digit_schedule():
-    betas = reference().linear_beta_schedule(DIGIT_STEPS, 1e-4, 0.02 * 1000 / DIGIT_STEPS)
-    return betas, torch.cumprod(1 - betas, dim=0)
-
-
 def digit_model():
-    """An MLP denoiser on the 1,438 grey-level training digits scaled to [-1, 1].
+    """(denoiser, betas): an MLP DDPM of the binarised digits in {-1, 1}, trained once and cached."""
+    from autograder.site import trained
 
-    About 15 s of CPU to train, so its weights are cached on disk between builds (genmodels.cache), keyed by
-    the code and the configuration that determine them.
-    """
-    if "digits" not in _CACHE:
-        from genmodels import cache, diffusion
-
-        data = digits(binarise=False).train.reshape(-1, 64) * 2 - 1
-        _, alphas_cumprod = digit_schedule()
-        _CACHE["digits"] = cache.cached_training(
-            "digits-denoiser", new_model(DIGIT_MODEL, seed=0),
-            lambda model: train_denoiser(model, data, reference().ddpm_loss, alphas_cumprod, DIGIT_TRAIN),
-            key=[Path(diffusion.__file__), ROOT / "solutions" / "diffusion" / "diffusion.py", DIGIT_MODEL, DIGIT_TRAIN,
-                 DIGIT_STEPS])
-    return _CACHE["digits"]
+    return trained.digit_diffusion(ROOT)
 
 
 def _square(ax, title=None):
@@ -138,7 +118,7 @@ def fig_forward_digits():
     ref = reference()
     betas = ref.linear_beta_schedule(1000)
     alphas_cumprod = torch.cumprod(1 - betas, dim=0)
-    x0 = torch.as_tensor(digits(binarise=False).test[:5].reshape(5, 64) * 2 - 1)
+    x0 = torch.as_tensor(digits().test[:5].reshape(5, 64) * 2 - 1)  # binarised, in {-1, 1}
     steps = (0, 50, 100, 200, 400, 700, 999)
     torch.manual_seed(1)
     noise = torch.randn_like(x0)
@@ -276,17 +256,19 @@ def fig_guidance():
 
 
 def fig_digit_samples():
-    """Samples of an MLP diffusion model on the 8x8 digits, and the sampling chains of six of them."""
+    """Samples of an MLP diffusion model of the binarised digits, and the sampling chains of six of them."""
+    from autograder.site.trained import DigitDiffusion
+
     ref = reference()
-    betas, _ = digit_schedule()
-    model = digit_model()
+    model, betas = digit_model()
+    T = len(betas)
     torch.manual_seed(0)
     samples = ref.ddpm_sample(model, 48, (64,), betas).numpy()
     torch.manual_seed(1)
     x = torch.randn(6, 64)
-    snapshots, keep = [], (DIGIT_STEPS - 1, 150, 100, 60, 30, 10, 0)
+    snapshots, keep = [], (T - 1, int(0.75 * T), T // 2, int(0.3 * T), int(0.15 * T), int(0.05 * T), 0)
     with torch.no_grad():
-        for t in reversed(range(DIGIT_STEPS)):
+        for t in reversed(range(T)):
             if t in keep:
                 snapshots.append(x.numpy())
             x = ref.p_sample_step(model, x, t, betas)
@@ -298,6 +280,6 @@ def fig_digit_samples():
     for j, images in enumerate(snapshots):
         for k in range(6):
             _digit_row([fig.add_subplot(grid[k, 17 + j])], [images[k]])
-    fig.suptitle(f"left: DDPM samples of an MLP denoiser ({DIGIT_TRAIN.steps} steps of training, T = {DIGIT_STEPS}); "
+    fig.suptitle(f"left: DDPM samples of an MLP denoiser ({DigitDiffusion().steps} training steps, T = {T}); "
                  f"right: six chains at t = {', '.join(map(str, keep))}, then the samples", fontsize=8)
     return fig
