@@ -19,6 +19,8 @@ CORRECT_ALTERNATIVES = {  # other correct implementations in tests/submissions
     "pixelcnn": ["pixelcnn/correct_loops.py", "pixelcnn/correct_parametrize.py"],
     "pixelrnn": ["pixelrnn/correct_gather.py"],
     "vae": ["vae/correct_distributions/vae.py", "vae/correct_float64_softplus/vae.py"],
+    "flows": ["flows/correct_distributions.py", "flows/correct_loops.py"],
+    "diffusion": ["diffusion/correct_closed_forms.py", "diffusion/correct_loops_float64.py"],
 }
 
 
