@@ -221,11 +221,11 @@ def test_limits_hold_from_outside(mode, attack, course, tmp_path):
         assert not [o for uid in range(first, last + 1) for o in sandbox_users.ipc_objects(uid)]
     reported = [int(line.split()[-1]) for line in graded.results["output"].splitlines() if "ATTACK-DONE" in line]
     assert all(got <= BOUNDS[attack] for got in reported), graded.results["output"]
-    if len(reported) < 2:  # stopped at least once: that check scores 0 and says why
-        assert any(t["score"] == 0 and any(words in t["output"] for words in STOPPED) for t in graded.test("fit_gmm")), \
-            graded.feedback("fit_gmm")
-    else:  # refused by the kernel both times: the attack cost nothing, and its checks count
-        assert graded.score_of("fit_gmm") == pytest.approx(graded.max_of("fit_gmm")), graded.feedback("fit_gmm")
+    for check in graded.test("fit_gmm"):  # the checks of the probes it ran in: full marks, or stopped and told why
+        stopped = check["score"] == 0 and any(words in check["output"] for words in STOPPED)
+        assert check["score"] == pytest.approx(check["max_score"]) or stopped, check
+    if not reported:  # never refused by the kernel: the watchdog must have stopped it
+        assert any(check["score"] == 0 for check in graded.test("fit_gmm")), graded.feedback("fit_gmm")
     honest = graded.results["score"] - graded.score_of("fit_gmm")
     assert honest == pytest.approx(FULL - graded.max_of("fit_gmm")), graded.feedback()
 
