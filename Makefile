@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	$(BIN)/python -m pip install --quiet -e ".[browser,graders]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,7 +28,7 @@ test: $(STAMP) system-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grade_time.py $(sort $(notdir $(wildcard solutions/*)))
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grade_time.py $(filter-out lectures,$(sort $(notdir $(wildcard solutions/*))))
 
 clean:
 	rm -rf $(VENV) build site

@@ -3,8 +3,13 @@
     course validate                      check course.yml against its schema
     course grade SUBMISSION [...]        grade a submission, write Gradescope results
     course check EXERCISE [PATH]         public checks only, for students
+    course grade-all SUBMISSIONS -o OUT  grade a class: results, feedback pages, gradebook, report
+    course gradebook OUT [OUT2 ...]      gradebook and report from grade-all output folders (shards)
     course stubs [--check]               regenerate exercise stubs from solutions
-    course build [--output DIR] [--pdf]  build the lecture site
+    course build [--output DIR] [--pdf] [--solutions]  build the lecture site
+    course lecture-counts [--update FILE]  slides, words and problems per lecture
+    course release OUT                   the student bundle, leak-checked
+    course export gradescope|otter|nbgrader OUT   the course for Gradescope / otter-grader / nbgrader
     course demo                          validate, grade the reference and a flawed sample
     course sandbox-python PREFIX         build an interpreter the fallback sandbox's users can run
 
@@ -40,6 +45,9 @@ def cmd_validate(args) -> int:
     for exercise in course.exercises:
         try:
             load_checks(exercise.id).probe_names()
+            names = {check.name for check in load_checks(exercise.id).checks}
+            problems += [f"exercise {exercise.id!r}: check_visibility names no check of it: {name!r}"
+                         for name in exercise.check_visibility if name not in names]
         except ModuleNotFoundError:
             problems.append(f"exercise {exercise.id!r} has no hidden checks (autograder/checks/{exercise.id}/checks.py)")
         if not (root / "solutions" / exercise.id / exercise.student_file).is_file():
@@ -82,6 +90,14 @@ def _timestamp(text: str):
     return value
 
 
+def _check_exercises(course, exercise_ids) -> None:
+    for exercise_id in exercise_ids or []:
+        try:
+            course.exercise(exercise_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+
+
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
@@ -89,11 +105,7 @@ def cmd_grade(args) -> int:
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
-    for exercise_id in args.exercise or []:
-        try:
-            course.exercise(exercise_id)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+    _check_exercises(course, args.exercise)
     submission = Path(args.submission)
     if not submission.exists():
         raise UsageError(f"no such submission: {submission}")
@@ -115,20 +127,63 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_grade_all(args) -> int:
+    from autograder.classroom.commands import ClassError, grade_all
+    from autograder.classroom.runner import parse_shard
+
+    root, course = _course(args)
+    _check_exercises(course, args.exercise)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    source = Path(args.submissions)
+    if not source.exists():
+        raise UsageError(f"no such folder or file: {source}")
+    try:
+        return grade_all(root, course, source, Path(args.output_dir), jobs=args.jobs or _default_jobs(),
+                         exercise_ids=args.exercise, layout=args.layout, shard=shard, regrade=args.regrade,
+                         device=_device(args.device), quiet=args.quiet)
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _default_jobs() -> int:
+    from autograder.classroom.commands import default_jobs
+
+    return default_jobs()
+
+
+def cmd_gradebook(args) -> int:
+    from autograder.classroom.commands import ClassError, build
+
+    root, course = _course(args)
+    outs = [Path(out) for out in args.outputs]
+    for out in outs:
+        if not out.is_dir():
+            raise UsageError(f"no such output folder: {out}")
+    try:
+        build(root, course, outs, Path(args.output_dir) if args.output_dir else outs[0])
+    except ClassError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_check(args) -> int:
-    from autograder.public import run_public_checks
+    from autograder.public import NothingToCheck, file_to_check, run_public_checks
 
     root, course = _course(args)
     try:
         exercise = course.exercise(args.exercise)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    path = Path(args.path) if args.path else root / "exercises" / exercise.id / exercise.student_file
-    if path.is_dir():
-        path = path / exercise.student_file
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    return run_public_checks(root, exercise, path)
+    try:
+        path, why = file_to_check(root, exercise, args.path, Path.cwd())
+    except NothingToCheck as exc:
+        raise UsageError(str(exc)) from None
+    return run_public_checks(root, exercise, path, why)
 
 
 def cmd_stubs(args) -> int:
@@ -150,7 +205,74 @@ def cmd_build(args) -> int:
     from autograder.site.build import build_site
 
     root, course = _course(args)
-    return build_site(root, course, Path(args.output), pdf=args.pdf)
+    return build_site(root, course, Path(args.output), pdf=args.pdf, solutions=args.solutions)
+
+
+def cmd_lecture_counts(args) -> int:
+    from autograder.site.counts import counts_table, with_counts
+
+    root, course = _course(args)
+    table = counts_table(root, course)
+    if not args.update:
+        print(table)
+        return 0
+    document = Path(args.update)
+    try:
+        updated = with_counts(document.read_text(encoding="utf-8"), table)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{document}: {error}") from None
+    document.write_text(updated, encoding="utf-8")
+    print(f"updated the lecture counts in {document}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from autograder.exports.leakcheck import LeakError
+    from autograder.exports.release import ReleaseError, build_release
+
+    root, course = _course(args)
+    try:
+        release = build_release(root, course, Path(args.out), site=not args.no_site, force=args.force)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    except LeakError as exc:
+        print(f"course release: {exc}", file=sys.stderr)
+        return 1
+    print(f"released {release.files} files to {release.path}; leak check passed "
+          f"({release.secrets_checked} answer regions and hidden checks looked for)")
+    return 0
+
+
+def _exercises(course, names):
+    _check_exercises(course, names)
+    return [course.exercise(name) for name in names] if names else list(course.exercises)
+
+
+def cmd_export(args) -> int:
+    root, course = _course(args)
+    exercises = _exercises(course, args.exercise)
+    out = Path(args.out)
+    if args.target == "otter":
+        from autograder.exports.otter import export_otter
+        from autograder.exports.requirements import declared
+
+        masters = export_otter(root, course, out, exercises, declared(root))
+        print(f"wrote {len(masters)} otter master notebook(s) to {out}; next: see {out / 'README.md'}")
+    elif args.target == "gradescope":
+        from autograder.exports.gradescope import export_gradescope
+
+        try:
+            zips = export_gradescope(root, course, out, exercises, per_exercise=args.per_exercise,
+                                     due_dates=args.due_dates, cuda=args.cuda)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {len(zips)} Gradescope autograder zip(s): {', '.join(str(z) for z in zips)}")
+    elif args.target == "nbgrader":
+        from autograder.exports.nbgrader import export_nbgrader
+
+        export_nbgrader(root, course, out, exercises)
+        print(f"wrote the nbgrader course directory {out} ({len(exercises)} assignment(s)); next: see {out / 'README.md'}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -168,6 +290,15 @@ def cmd_sandbox_python(args) -> int:
     python = prepare(Path(args.prefix), banned)
     print(f"built {python}; grade with COURSE_SANDBOX_PYTHON={python}")
     return 0
+
+
+def add_check_command(commands) -> None:
+    """`course check`: also the whole command line of the student bundle (autograder.exports.student_cli)."""
+    p = commands.add_parser("check", help="run an exercise's public checks on your file")
+    p.add_argument("exercise", help="exercise id, e.g. gmm")
+    p.add_argument("path", nargs="?", help="your .py or .ipynb file, or its folder (default: the exercise's file in "
+                                           "the current folder)")
+    p.set_defaults(func=cmd_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,10 +321,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run student code as your own user, without a sandbox: only for your own code (the results say so)")
     p.set_defaults(func=cmd_grade)
 
-    p = commands.add_parser("check", help="run an exercise's public checks on your file")
-    p.add_argument("exercise", help="exercise id, e.g. gmm")
-    p.add_argument("path", nargs="?", help="your file or its folder (default: exercises/<id>/<file>)")
-    p.set_defaults(func=cmd_check)
+    p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
+    p.add_argument("submissions", help="a folder (or .zip) of submissions: one folder/.zip per student, a Gradescope "
+                                       "export, a Canvas download or nbgrader's submitted/ folder")
+    p.add_argument("--output-dir", "-o", required=True, metavar="OUT", help="where results, pages and the gradebook go")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--exercise", action="append", metavar="NAME", help="grade only this exercise (repeatable)")
+    p.add_argument("--layout", choices=("plain", "gradescope", "canvas", "nbgrader"), help="the layout, when detection is ambiguous")
+    p.add_argument("--shard", metavar="I/N", help="grade only shard I of N (1-based), e.g. one task of a cluster job array")
+    p.add_argument("--regrade", action="store_true", help="grade again even when nothing changed since the last run")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where training smoke tests run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_grade_all)
+
+    p = commands.add_parser("gradebook", help="build the gradebook and report from grade-all output folders (e.g. shards)")
+    p.add_argument("outputs", nargs="+", metavar="OUT", help="grade-all output folders")
+    p.add_argument("--output-dir", "-o", metavar="DIR", help="where to write them (default: the first OUT)")
+    p.set_defaults(func=cmd_gradebook)
+
+    add_check_command(commands)
 
     p = commands.add_parser("stubs", help="regenerate exercise stubs from solutions/")
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date (exit 1 if any)")
@@ -202,7 +348,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("build", help="build the lecture site (offline HTML)")
     p.add_argument("--output", default="site", help="output folder (default: site)")
     p.add_argument("--pdf", action="store_true", help="also export each lecture's slides to PDF")
+    p.add_argument("--solutions", action="store_true",
+                   help="instructor edition: add each lecture's worked solutions (never publish this build)")
     p.set_defaults(func=cmd_build)
+
+    p = commands.add_parser("lecture-counts", help="slides, words and problems per lecture (a Markdown table)")
+    p.add_argument("--update", metavar="FILE", help="write the table between the lecture-counts markers of FILE "
+                   "(docs/lectures.md) instead of printing it")
+    p.set_defaults(func=cmd_lecture_counts)
+
+    p = commands.add_parser("release", help="build the student bundle (no solutions, no hidden checks), leak-checked")
+    p.add_argument("out", help="output folder, or a .zip file")
+    p.add_argument("--no-site", action="store_true", help="leave out the lecture site (faster)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(func=cmd_release)
+
+    p = commands.add_parser("export", help="export the course to Gradescope, otter-grader or nbgrader")
+    targets = p.add_subparsers(dest="target", required=True, metavar="TARGET")
+    for target, description in (("gradescope", "a Gradescope autograder zip that grades with this course's grader"),
+                                ("otter", "one otter-assign master notebook per exercise (otter-grader 7)"),
+                                ("nbgrader", "an nbgrader course directory (nbgrader 0.9)")):
+        t = targets.add_parser(target, help=description)
+        t.add_argument("out", help="output .zip (gradescope) or folder")
+        t.add_argument("--exercise", action="append", metavar="NAME", help="export only this exercise (repeatable)")
+        t.set_defaults(func=cmd_export)
+        if target == "gradescope":
+            t.add_argument("--per-exercise", action="store_true", help="one zip (assignment) per exercise in folder OUT")
+            t.add_argument("--due-dates", choices=("course", "gradescope"), default="course",
+                           help="late policy against course.yml's due dates (default) or the Gradescope assignment's")
+            t.add_argument("--cuda", action="store_true", help="install torch with CUDA (default: a CPU build)")
 
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
@@ -214,8 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def main(argv=None, parser=None) -> int:
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

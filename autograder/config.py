@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# When Gradescope shows a result to students (its results.json `visibility`).
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 
 
 class ConfigError(Exception):
@@ -81,6 +83,12 @@ class Exercise(_Strict):
     late_policy: LatePolicy = Field(default_factory=LatePolicy, description="How late submissions are scored.")
     banned_imports: list[str] = Field(default_factory=list, description="Modules students may not import (and their submodules).")
     limits: LimitOverrides = Field(default_factory=LimitOverrides, description="Overrides of the course-wide limits.")
+    visibility: Optional[Visibility] = Field(
+        default=None, description="When students see this exercise's check results on Gradescope (hidden, "
+        "after_due_date, after_published, visible); unset: each check's own setting (visible unless its check says).")
+    check_visibility: dict[str, Visibility] = Field(
+        default_factory=dict, description="Per-check visibility by check name (as in the results), overriding "
+        "`visibility`; `course validate` checks that each name is a check of this exercise.")
 
     @field_validator("due")
     @classmethod
@@ -92,6 +100,10 @@ class Exercise(_Strict):
     @property
     def module_name(self) -> str:
         return self.student_file[: -len(".py")]
+
+    def visibility_of(self, check_name: str, default: str) -> str:
+        """A check's visibility: its entry in `check_visibility`, else `visibility`, else `default`."""
+        return self.check_visibility.get(check_name, self.visibility or default)
 
 
 class Course(_Strict):

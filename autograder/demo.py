@@ -1,5 +1,6 @@
 """`course demo` (what `make demo` runs): validate course.yml, grade the reference and a flawed
-sample submission, print both score tables, and build the lecture site."""
+sample submission, print both score tables, grade a made class with `grade-all`, and build the
+lecture site."""
 
 from __future__ import annotations
 
@@ -21,6 +22,23 @@ def _reference_submission(root: Path, course: Course, folder: Path) -> Path:
         if source.is_file():
             shutil.copy(source, folder / exercise.student_file)
     return folder
+
+
+def _grade_class(root: Path, course: Course) -> None:
+    """A made class of twelve (autograder/classroom/madeclass.py) as a Gradescope export, graded with two jobs."""
+    from autograder.classroom import madeclass
+    from autograder.classroom.commands import grade_all
+
+    target = root / "class-demo"
+    shutil.rmtree(target / "submissions", ignore_errors=True)
+    export = madeclass.write_class(root, course, target / "submissions", layout="gradescope")
+    print("\n=== A class of 12 (class-demo/submissions: a Gradescope export) graded with "
+          "`course grade-all class-demo/submissions -o class-demo/out --exercise gmm --jobs 2` ===\n", flush=True)
+    for student in madeclass.students(root):
+        print(f"  {student.name:<20} {student.about}")
+    print(flush=True)
+    grade_all(root, course, export, target / "out", jobs=2, exercise_ids=["gmm"])
+    print(f"open {target / 'out' / 'report.html'} in a browser for the class report")
 
 
 def run(root: Path, course: Course, args) -> int:
@@ -46,6 +64,7 @@ def run(root: Path, course: Course, args) -> int:
                                       progress=lambda e: print(f"grading {e.id} ...", flush=True),
                                       no_isolation=own_code_only)
             print(report.render(result))
+    _grade_class(root, course)
     if not getattr(args, "no_site", False):
         try:
             from autograder.site.build import build_site

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import math
 import secrets
 import tempfile
 import time
@@ -22,14 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import isolation, sanitize, static
+from autograder import isolation, reference_pieces, sanitize, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
-from autograder.results import CheckResult, ExerciseResult, SubmissionResult
+from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
+from autograder.sandboxed.probekit import STAND_INS
 from autograder.submission import locate, opened
 
 
@@ -38,15 +40,25 @@ def new_seed() -> int:
     return secrets.randbits(63)
 
 
-def probe_inputs(checks: CheckSet, names, seed: int | None = None) -> dict:
-    """Inputs for each probe: from `seed` mixed with the probe's name, or (seed None) from the name alone."""
+def probe_inputs(checks: CheckSet, names, seed: int | None = None, reference_file: Path | None = None) -> dict:
+    """Inputs for each probe: from `seed` mixed with the probe's name, or (seed None) from the name alone.
+
+    With `reference_file`, probes that declare `stand_ins` also get those pieces of the reference.
+    """
     inputs = {}
     for name in names:
         probe = checks.probes[name]
         entropy = zlib.crc32(name.encode()) if seed is None else [seed, zlib.crc32(name.encode())]
         rng = np.random.default_rng(entropy)
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
+    if reference_file is not None:
+        reference_pieces.attach(checks.probes, names, inputs, reference_file)
     return inputs
+
+
+def reference_path(root, exercise_id: str, module_name: str) -> Path:
+    """solutions/<exercise_id>/<module_name>.py under the course root."""
+    return Path(root) / "solutions" / exercise_id / f"{module_name}.py"
 
 
 def import_file(path: Path, module_name: str):
@@ -70,13 +82,17 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
     return outcomes
 
 
-def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", seed=None) -> dict:
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", seed=None,
+                     stored=None) -> dict:
     """check name -> Verdict for a module already imported in this process, with no sandbox.
 
     The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
-    `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the fixed ones).
+    `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the
+    fixed ones). `stored` is (reference values by probe, stand-in sources by probe) saved beforehand
+    for the fixed inputs, so no solution file is needed (the otter and nbgrader exports store them
+    with the export); by default both come from `root`'s solution.
     """
     from autograder.executor import describe_error
     from autograder.readback import error_of
@@ -84,8 +100,16 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
-    inputs = probe_inputs(checks, names, seed)
-    reference = reference_outputs(str(root), exercise_id, module_name, device, seed)
+    if stored is None:
+        inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
+        reference = {n: o.values for n, o in reference_outputs(str(root), exercise_id, module_name, device, seed).items()}
+    else:
+        if seed is not None:
+            raise ValueError("stored reference values belong to the fixed inputs: pass seed=None with stored")
+        reference, stand_ins = stored
+        inputs = probe_inputs(checks, names)
+        for name in set(names) & set(stand_ins):
+            inputs[name][STAND_INS] = stand_ins[name]
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
@@ -96,14 +120,14 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
             message = describe_error(error_of({"error": error}))[1]
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
-        ref = reference[name].values if name in reference else {}
+        ref = reference.get(name, {})
         verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
     return verdicts
 
 
 @functools.lru_cache(maxsize=None)
 def _reference_module(root: str, exercise_id: str, module_name: str):
-    return import_file(Path(root) / "solutions" / exercise_id / f"{module_name}.py", module_name)
+    return import_file(reference_path(root, exercise_id, module_name), module_name)
 
 
 @functools.lru_cache(maxsize=32)
@@ -112,7 +136,8 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if checks.probes[n].reference]
     reference = _reference_module(root, exercise_id, module_name)
-    return run_in_process(checks, reference, names, probe_inputs(checks, names, seed), device)
+    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
+    return run_in_process(checks, reference, names, inputs, device)
 
 
 def output_schemas(checks: CheckSet, names, reference: dict) -> dict:
@@ -121,12 +146,43 @@ def output_schemas(checks: CheckSet, names, reference: dict) -> dict:
             for name in names}
 
 
+def apportion(total: int, quotas) -> list[int]:
+    """Whole shares of `total` in proportion to `quotas` that add up exactly to it.
+
+    Largest remainders: each share is its quota rounded down or up, and the units left after
+    rounding down go to the largest fractional parts (ties to the earlier entry).
+    """
+    quotas = [max(float(q), 0.0) for q in quotas]
+    scale = sum(quotas)
+    if total <= 0 or scale <= 0:
+        return [0] * len(quotas)
+    exact = [q * total / scale for q in quotas]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def check_maxima(exercise: Exercise, checks: CheckSet) -> list[float]:
+    """Each check's points: its weight's share of the exercise's points, a whole multiple of
+    10^-SCORE_DECIMALS, the shares adding up exactly to the exercise's points."""
+    unit = 10 ** SCORE_DECIMALS
+    return [m / unit for m in apportion(round(exercise.points * unit), [check.points for check in checks.checks])]
+
+
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
-    scale = exercise.points / checks.total_points
+    """Check results whose points are whole multiples of 10^-SCORE_DECIMALS and add up exactly:
+    the maxima to the exercise's points, the scores to the exercise's (rounded) score."""
+    unit = 10 ** SCORE_DECIMALS
+    maxima = [round(m * unit) for m in check_maxima(exercise, checks)]
+    fractions = [min(max(f, 0.0), 1.0) if math.isfinite(f) else 0.0 for f, _ in verdicts]
+    earned_quotas = [f * m for f, m in zip(fractions, maxima)]
+    earned = apportion(round(sum(earned_quotas)), earned_quotas)
     return [
-        CheckResult(exercise.id, check.name, fraction * check.points * scale, check.points * scale, feedback,
-                    check.visibility)
-        for check, (fraction, feedback) in zip(checks.checks, verdicts)
+        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback,
+                    exercise.visibility_of(check.name, check.visibility))
+        for check, (_, feedback), score, maximum in zip(checks.checks, verdicts, earned, maxima)
     ]
 
 
@@ -144,18 +200,19 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         result.checks = _all_zero(exercise, checks, found.problem)
         return result
     result.notes.append(f"graded {found.origin}")
+    result.notes.extend(found.notes)
     problem = static.syntax_problem(found.source, found.origin)
     if problem is None:
         banned = static.banned_imports(found.source, exercise.banned_imports)
         if banned:
             module, line = banned[0]
-            problem = f"{found.origin} imports {module} (line {line}), which this exercise does not allow"
+            problem = f"{found.origin} imports {module} ({found.where(line)}), which this exercise does not allow"
     if problem:
         result.checks = _all_zero(exercise, checks, problem)
         return result
 
     names = checks.probe_names()
-    inputs = probe_inputs(checks, names, seed)
+    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise.id, exercise.module_name))
     reference = reference_outputs(str(root), exercise.id, exercise.module_name, device, seed)
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
     with _source_file(found.source) as student_file:
@@ -185,7 +242,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
         verdict = check.verdict(evidence)
         verdicts.append((verdict.fraction, verdict.feedback))
-    result.checks = _scaled_results(exercise, checks, verdicts)
+    result.checks = _scaled_results(exercise, checks, [(f, found.relabel(text)) for f, text in verdicts])
     return result
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.sanitize import quoted_block
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+SCORE_DECIMALS = 4  # points are written with this many decimals; grading makes them add up exactly
 
 
 @dataclass
@@ -33,8 +34,8 @@ class CheckResult:
     def to_dict(self) -> dict:
         return {
             "name": f"{self.exercise}: {self.name}",
-            "score": round(self.score, 4),
-            "max_score": round(self.max_score, 4),
+            "score": round(self.score, SCORE_DECIMALS),
+            "max_score": round(self.max_score, SCORE_DECIMALS),
             "status": "passed" if self.passed else "failed",
             "output": self.feedback,
             "visibility": self.visibility,
@@ -85,7 +86,7 @@ class SubmissionResult:
             if exercise.printed:
                 lines.append(quoted_block(exercise.printed, prefix="  | "))
         return {
-            "score": round(self.score, 4),
+            "score": round(self.score, SCORE_DECIMALS),
             "execution_time": round(self.execution_time, 3),
             "output": "\n".join(lines),
             "tests": [check.to_dict() for exercise in self.exercises for check in exercise.checks],

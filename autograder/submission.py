@@ -1,11 +1,12 @@
 """Find a student's file for an exercise in a submission (a folder or a .zip), as Python source.
 
-Notebooks (`gmm.ipynb`) are turned into a script with jupytext, which comments
-out IPython magics and shell escapes. A submission is hostile input: folders are
-walked without following links, files are opened only when they are regular files
-of a bounded size (never through a link, a FIFO or a device), and from a zip only
-the few `.py` / `.ipynb` members a grader could want are unpacked, with caps on
-the number of members and on every size (no zip bombs, nothing written outside it).
+Notebooks (`gmm.ipynb`) become the module of their definitions (autograder/notebooks.py):
+magics are commented out, top-level experiments are not run, lines keep their cells.
+A submission is hostile input: folders are walked without following links, files are
+opened only when they are regular files of a bounded size (never through a link, a FIFO
+or a device), and from a zip only the few `.py` / `.ipynb` members a grader could want
+are unpacked, with caps on the number of members and on every size (no zip bombs,
+nothing written outside it).
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ class Located:
     source: str | None
     origin: str  # the file it came from, relative to the submission, or what was looked for
     problem: str | None = None
+    notebook: object = None  # notebooks.Converted when the source came from a notebook
+    notes: tuple = ()  # what the results should say about the choice of file and its conversion
+
+    def where(self, line: int) -> str:
+        """'line 12' in a .py file, 'cell 3, line 2' in a notebook."""
+        return self.notebook.where(line) if self.notebook else f"line {line}"
+
+    def relabel(self, feedback: str) -> str:
+        """Feedback that locates a line of the graded source, in the student's own terms."""
+        return self.notebook.relabel(feedback) if self.notebook else feedback
 
 
 def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, limit: int) -> None:
@@ -137,22 +148,24 @@ def _candidates(folder: Path, filename: str):
     return sorted(found, key=lambda p: (len(p.parts), str(p)))
 
 
-def notebook_to_source(notebook_json: str) -> str:
-    """The code cells of a notebook (its JSON text) as a Python script (magics commented out)."""
-    import jupytext
-
-    notebook = jupytext.reads(notebook_json, fmt="ipynb")
-    return jupytext.writes(notebook, fmt="py:percent")
-
-
 def locate(folder: Path, module_name: str) -> Located:
-    """`module_name`.py, else `module_name`.ipynb, nearest the top of the submission."""
+    """`module_name`.py, else `module_name`.ipynb, nearest the top of the submission.
+
+    A notebook becomes its definitions (autograder.notebooks): top-level experiments are not run.
+    """
+    from autograder import notebooks
+
+    notebooks_found = _candidates(folder, module_name + ".ipynb")
     for suffix in (".py", ".ipynb"):
         found = _candidates(folder, module_name + suffix)
         if not found:
             continue
         chosen = found[0]
         origin = sanitize.line(chosen.as_posix())
+        notes = []
+        if suffix == ".py" and notebooks_found:
+            notes.append(f"found both {origin} and {sanitize.line(notebooks_found[0].as_posix())}: graded "
+                         f"{origin}, because a .py file takes precedence over a notebook (submit only one of them)")
         limit = MAX_SOURCE_BYTES if suffix == ".py" else MAX_NOTEBOOK_BYTES
         try:
             text = read_regular_file(folder, chosen, limit).decode("utf-8")
@@ -162,9 +175,10 @@ def locate(folder: Path, module_name: str) -> Located:
             return Located(None, origin, f"{origin} could not be graded: {sanitize.line(exc)} "
                                          "(submit the file itself, not a link to it)")
         if suffix == ".py":
-            return Located(text, origin)
+            return Located(text, origin, notes=tuple(notes))
         try:
-            return Located(notebook_to_source(text), origin)
+            converted = notebooks.convert(text)
+            return Located(converted.source, origin, notebook=converted, notes=tuple(converted.notes(origin)))
         except Exception as exc:  # a broken notebook: nbformat/jupytext raise many kinds
             return Located(None, origin, f"{origin} could not be read as a notebook: {sanitize.line(exc)}")
     return Located(None, f"{module_name}.py", f"no {module_name}.py or {module_name}.ipynb in the submission")

@@ -40,12 +40,3 @@ def test_mistake_loses_points_and_is_named(grade, name):
 
 def test_catalogue_has_every_named_mistake():
     assert set(MUTATIONS) == set(MISTAKES)
-
-
-def test_public_checks_pass_on_the_reference():
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "check", "dcgan", "solutions/dcgan/dcgan.py"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr

@@ -4,38 +4,33 @@
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
+from mutations import load_mistakes, mutated
 
 REFERENCE = solution_source("gmm")
 
-# One realistic mistake each: (text in the reference, what a student wrote instead, words the feedback must use).
+MUTATIONS = load_mistakes("gmm")  # name -> (old, new) edits of the reference (tests/submissions/gmm/mistakes.py)
+# mistake -> words the feedback must use
 MISTAKES = {
-    "no_logsumexp": (
-        "    log_px = logsumexp(log_joint, axis=1)  # (N,)\n    resp = np.exp(log_joint - log_px[:, None])  # (N, K)\n",
-        "    joint = np.exp(log_joint)\n    px = joint.sum(axis=1)\n    log_px = np.log(px)\n    resp = joint / px[:, None]\n",
-        "log-sum-exp",
-    ),
-    "reg_covar_dropped": ("        covs[k] += reg_covar * np.eye(D)\n", "", "reg_covar"),
-    "cov_over_n": ("@ diff / Nk[k]  # (D, D)", "@ diff / N  # (D, D)", "divided by N"),
-    "weights_unnormalised": ("    weights = Nk / N  # (K,)", "    weights = Nk  # (K,)", "not normalised"),
-    "no_2pi": ("-0.5 * (D * np.log(2.0 * np.pi) + log_det", "-0.5 * (log_det", "log(2π)"),
-    "half_log_det": ("log_det = 2.0 * np.sum(", "log_det = np.sum(", "half of -½·log|Σ|"),
-    "diagonal_covariance": ("    L = np.linalg.cholesky(cov)", "    L = np.linalg.cholesky(np.diag(np.diag(cov)))",
-                            "only the diagonal"),
-    "transposed_resp": ("    return resp, float(np.mean(log_px))", "    return resp.T, float(np.mean(log_px))",
-                        "transposed"),
-    "hard_assignments": ("    N, D = X.shape\n    Nk = resp.sum(axis=0)",
-                         "    N, D = X.shape\n    resp = np.eye(resp.shape[1])[resp.argmax(axis=1)]\n    Nk = resp.sum(axis=0)",
-                         "hard assignments"),
-    "stops_too_early": ("abs(log_likelihood - history[-1]) < tol", "abs(log_likelihood - history[-1]) > tol",
-                        "iterations"),
-    "sum_not_mean_log_likelihood": ("float(np.mean(log_px))", "float(np.sum(log_px))", "summed over data points"),
+    "no_logsumexp": "log-sum-exp",
+    "reg_covar_dropped": "reg_covar",
+    "cov_over_n": "divided by N",
+    "weights_unnormalised": "not normalised",
+    "no_2pi": "log(2π)",
+    "half_log_det": "half of -½·log|Σ|",
+    "diagonal_covariance": "only the diagonal",
+    "transposed_resp": "transposed",
+    "hard_assignments": "hard assignments",
+    "stops_too_early": "iterations",
+    "sum_not_mean_log_likelihood": "summed over data points",
 }
 
 
 def mutate(name):
-    old, new, _ = MISTAKES[name]
-    assert REFERENCE.count(old) == 1, f"mistake {name}: the reference no longer contains {old!r}"
-    return REFERENCE.replace(old, new)
+    return mutated("gmm", MUTATIONS[name])
+
+
+def test_catalogue_has_every_named_mistake():
+    assert set(MUTATIONS) == set(MISTAKES)
 
 
 def test_reference_gets_full_marks(grade):
@@ -54,7 +49,7 @@ def test_untouched_stub_gets_zero_with_not_implemented(grade):
 def test_each_mistake_loses_points_and_is_named(grade, name):
     result = grade("gmm", {"gmm.py": mutate(name)})
     assert result.score < result.max_score - 0.5, f"{name} kept {result.score}"
-    assert MISTAKES[name][2] in feedback_of(result), feedback_of(result)
+    assert MISTAKES[name] in feedback_of(result), feedback_of(result)
 
 
 @pytest.mark.parametrize("filename", ["loops_scipy.py", "einsum_slogdet.py"])

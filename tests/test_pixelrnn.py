@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -53,14 +51,3 @@ def test_stub_scores_zero(grade):
 def test_correct_alternative_full_marks(grade):
     result = grade("pixelrnn", {"pixelrnn.py": (PIXELRNN_SUBMISSIONS / "correct_gather.py").read_text()})
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
-
-
-def test_public_checks_pass_on_reference_and_fail_on_stub():
-    def check(*args):
-        return subprocess.run([sys.executable, "-m", "autograder.cli", "check", "pixelrnn", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300)
-
-    done = check("solutions/pixelrnn/pixelrnn.py")
-    assert done.returncode == 0 and "all public checks pass" in done.stdout, done.stdout + done.stderr
-    done = check()
-    assert done.returncode == 1 and "NotImplementedError" in done.stdout

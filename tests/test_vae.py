@@ -5,8 +5,10 @@ import math
 import pytest
 import torch
 
-from conftest import ROOT, SUBMISSIONS, feedback_of, solution_source
-from mutations import load_mistakes, mutated
+from autograder import grading
+from autograder.grading import import_file
+from conftest import ROOT, SUBMISSIONS, assert_named_mistake, feedback_of, solution_source
+from mutations import load_mistakes, mistake_files, mutated
 
 torch.set_num_threads(1)  # a shared 2-core machine
 
@@ -27,13 +29,31 @@ MISTAKES = {
     "noise_shared_across_batch": "same noise is used for every example",
     "kl_constant_dropped": "constant −1 is missing",
     "kl_half_dropped": "factor ½ is missing",
+    "ll_returns_scalar": "averaged over the batch",
+    "uniform_noise": "not Gaussian",
 }
 CORRECT = ["correct_distributions", "correct_float64_softplus"]
+SANDBOXED = ["kl_sign_flipped", "sample_not_rsample"]  # also graded end to end, with the training smoke test
+
+
+@pytest.fixture(scope="module")
+def mistake_verdicts(tmp_path_factory):
+    """verdicts(name) -> check name -> Verdict of mistake `name`, judged in-process without the smoke test."""
+    path = mistake_files(tmp_path_factory.mktemp("vae_mistakes"), "vae", MUTATIONS)
+    cache = {}
+
+    def verdicts(name):
+        if name not in cache:
+            module = import_file(path(name), f"vae_{name}")
+            cache[name] = grading.judge_in_process(ROOT, "vae", "vae", module, skip=("train",))
+        return cache[name]
+
+    return verdicts
 
 
 @pytest.fixture(scope="module")
 def vae_results(course, tmp_path_factory):
-    """Grade the reference, the stub, every mistake and every correct folder once (the sandbox start dominates)."""
+    """Grade the reference, the stub, the correct folders and a few mistakes end to end, once each."""
     from autograder.grading import grade_submission
 
     def grade_folder(folder):
@@ -42,7 +62,7 @@ def vae_results(course, tmp_path_factory):
     results = {"reference": grade_folder(ROOT / "solutions" / "vae"), "stub": grade_folder(ROOT / "exercises" / "vae")}
     for folder in sorted(p for p in VAE_SUBMISSIONS.iterdir() if p.is_dir() and p.name != "__pycache__"):
         results[folder.name] = grade_folder(folder)
-    for name in sorted(MUTATIONS):
+    for name in SANDBOXED:
         folder = tmp_path_factory.mktemp(name)
         (folder / "vae.py").write_text(mutated("vae", MUTATIONS[name]), encoding="utf-8")
         results[name] = grade_folder(folder)
@@ -79,15 +99,44 @@ def test_every_mistake_has_a_submission():
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_mistake_loses_points_and_is_named(vae_results, name):
+def test_mistake_loses_points_and_is_named(mistake_verdicts, name):
+    assert_named_mistake(mistake_verdicts(name), name, MISTAKES[name], [])
+
+
+@pytest.mark.parametrize("name", SANDBOXED)
+def test_mistake_loses_points_end_to_end(vae_results, name):
     result = vae_results[name]
     assert result.score < result.max_score - 0.5, f"{name} kept {result.score:.2f}/{result.max_score}"
     assert MISTAKES[name] in feedback_of(result), feedback_of(result)
 
 
-def test_sign_flipped_kl_fails_the_smoke_test(vae_results):
-    smoke = [c for c in vae_results["kl_sign_flipped"].checks if c.name.startswith(SMOKE)][0]
-    assert not smoke.passed
+def checks_of(result, prefix):
+    return [c for c in result.checks if c.name.startswith(prefix)]
+
+
+def test_a_wrong_kl_costs_only_in_the_kl_checks(vae_results):
+    """The sign-flipped KL diverges in training, but elbo and the smoke test are judged given a correct KL."""
+    result = vae_results["kl_sign_flipped"]
+    for check in checks_of(result, "elbo") + checks_of(result, SMOKE):
+        assert check.passed and "correct, given your `kl_to_standard_normal`" in check.feedback, check.feedback
+    assert all(not c.passed for c in checks_of(result, "kl_to_standard_normal"))
+
+
+def test_a_term_returning_a_scalar_costs_nothing_in_elbo(mistake_verdicts):
+    """elbo is literally ll − KL: a term that returns a scalar is that term's mistake, and no message says otherwise."""
+    verdicts = mistake_verdicts("ll_returns_scalar")
+    elbo = {c: v for c, v in verdicts.items() if c.startswith("elbo")}
+    assert len(elbo) == 2 and all(v.fraction == 1 for v in elbo.values()), elbo
+    assert "correct, given your `bernoulli_log_likelihood`" in elbo["elbo: per-example log-likelihood − KL, shape (B,)"].feedback
+    assert not any("elbo is not" in v.feedback for v in verdicts.values())
+    assert verdicts["bernoulli_log_likelihood: matches the reference for image-shaped and flat inputs"].fraction < 1
+
+
+def test_non_differentiable_sample_costs_only_in_reparameterize(vae_results):
+    result = vae_results["sample_not_rsample"]
+    lost = [c.name for c in result.checks if not c.passed]
+    assert lost and all(name.startswith("reparameterize") for name in lost), lost
+    assert "correct, given your `reparameterize`" in checks_of(result, SMOKE)[0].feedback
 
 
 # ---------------------------------------------------------------- the judge's evaluation, trusted side
@@ -99,9 +148,52 @@ def test_evaluation_bounds_are_ordered_for_an_untrained_model():
     from genmodels.data import digits
     from genmodels.vae import VAEConfig, new_model
 
-    negative_elbo, iw_nll = evaluate_vae(new_model(VAEConfig(), seed=3), digits().test[:50])
-    assert math.isfinite(negative_elbo) and iw_nll <= negative_elbo
-    assert negative_elbo > 30  # 64 pixels near p = 0.5: about 64 ln 2 = 44 nats
+    held_out = evaluate_vae(new_model(VAEConfig(), seed=3), digits().test[:50])
+    assert math.isfinite(held_out.negative_elbo) and held_out.iw_nll <= held_out.negative_elbo
+    assert held_out.negative_elbo > 30  # 64 pixels near p = 0.5: about 64 ln 2 = 44 nats
+    assert held_out.kl >= 0
+
+
+def _smoke_verdict(model):
+    from autograder.checking import Evidence
+    from autograder.checks.vae import checks
+    from genmodels.vae import layer_weights
+
+    return checks._judge_training(Evidence({}, layer_weights(model), {}, {}))
+
+
+def test_a_collapsed_posterior_fails_the_smoke_bar():
+    """Sampling with .sample() gives the encoder no gradient: q(z|x) collapses onto the prior (KL ≈ 0), about 25.3
+    nats, which the bar must not let through."""
+    from autograder.checks.vae import probes
+    from genmodels.data import digits
+    from genmodels.vae import TrainConfig, VAEConfig, new_model, train_vae
+
+    reference = import_file(ROOT / "solutions/vae/vae.py", "vae_reference_for_collapse")
+
+    def not_reparameterized(mu, logvar):
+        return torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).sample()
+
+    model = train_vae(new_model(VAEConfig(), seed=0), digits().train, not_reparameterized, reference.elbo,
+                      TrainConfig(steps=probes.SMOKE_STEPS, seed=0))
+    verdict = _smoke_verdict(model)
+    assert verdict.fraction == 0 and "collapsed" in verdict.feedback, verdict.feedback
+
+
+def test_the_best_independent_pixel_model_fails_the_smoke_bar():
+    """A decoder that ignores z and predicts each pixel's training frequency, with q(z|x) = p(z): 25.2 nats."""
+    from genmodels.data import digits
+    from genmodels.vae import VAEConfig, new_model
+
+    model = new_model(VAEConfig(), seed=0)
+    p = torch.as_tensor(digits().train.reshape(-1, 64).mean(0)).clamp(1e-3, 1 - 1e-3).float()
+    with torch.no_grad():
+        for last in (model.encoder[-1], model.decoder[-1]):
+            last.weight.zero_()
+            last.bias.zero_()
+        model.decoder[-1].bias.copy_(torch.log(p / (1 - p)))
+    verdict = _smoke_verdict(model)
+    assert verdict.fraction == 0 and "collapsed" in verdict.feedback and "25.2" in verdict.feedback, verdict.feedback
 
 
 def test_weights_round_trip_through_plain_arrays():

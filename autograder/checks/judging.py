@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking import Mistake
+from autograder.checking import Evidence, Mistake, Verdict
+from autograder.sandboxed.probekit import VARIANT
 
 
 def as_array(value, name, shape=None, type_name=None):
@@ -58,3 +59,112 @@ def worst_difference(actual, expected) -> str:
     diff = np.abs(np.asarray(actual, dtype=float) - np.asarray(expected, dtype=float))
     index = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
     return f"largest difference {float(diff[index]):.3g} at index {tuple(int(i) for i in index)}"
+
+
+# ---------------------------------------------------------------- one mistake costs once
+
+
+def failure_message(failed) -> str:
+    """Feedback for a variant run that raised (`probekit.describe_failure`'s plain data)."""
+    from autograder.executor import describe_error
+
+    kind, message, function, line, code = (list(failed) + [""] * 5)[:5]
+    where = {"function": function, "line": int(line), "code": code} if str(line).isdigit() else None
+    return describe_error({"type": kind, "message": message, "where": where})[1]
+
+
+VARIANT_META = ("substituted", "skipped")
+
+
+def variant(ev: Evidence, label: str) -> Evidence:
+    """The evidence of one run recorded by `probekit.given_reference` ("" = the student's own run)."""
+    prefix = f"{label}{VARIANT}" if label else ""
+
+    def keep(key):
+        own = key.startswith(prefix) if prefix else VARIANT not in key
+        return own and key[len(prefix):] not in VARIANT_META
+
+    student = {key[len(prefix):]: value for key, value in ev.student.items() if keep(key)}
+    types = {key[len(prefix):]: value for key, value in ev.types.items() if keep(key)}
+    return Evidence(ev.inputs, student, types, {k: v for k, v in ev.reference.items() if VARIANT not in k})
+
+
+def _verdict(judge, ev: Evidence) -> Verdict:
+    if "failed" in ev.student:
+        return Verdict(0.0, failure_message(ev.student["failed"]))
+    try:
+        outcome = judge(ev)
+    except Mistake as mistake:
+        return Verdict(0.0, str(mistake))
+    if outcome is None or outcome is True:
+        return Verdict(1.0)
+    if isinstance(outcome, Verdict):
+        return outcome
+    return Verdict(float(outcome))
+
+
+def _names(pieces) -> str:
+    pieces = [f"`{p}`" for p in pieces]
+    return pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + " and " + pieces[-1]
+
+
+def judge_given(ev: Evidence, judge, variants: dict) -> Verdict:
+    """Judge a function on its own: given the reference's pieces where the student's pieces change the outcome.
+
+    variants: label -> the student's functions that variant replaced with the reference's, in the order
+    to try (fewest pieces first); the student's own run is always tried first. The verdict is the own
+    run's when it passes; else the first variant that passes earns full credit with feedback that says
+    "correct, given your X"; else the last (most substituted) variant judges the function's own mistake.
+    """
+    own = _verdict(judge, variant(ev, ""))
+    if own.fraction >= 1:
+        return own
+    last, last_pieces = own, ()
+    for label, pieces in variants.items():
+        if ev.student.get(f"{label}{VARIANT}skipped"):  # the student's pieces behave like the reference's: same as own
+            continue
+        given = _verdict(judge, variant(ev, label))
+        pieces = ev.student.get(f"{label}{VARIANT}substituted") or pieces  # only those that differ from the reference's
+        if given.fraction >= 1:
+            names, its = _names(pieces), "its" if len(pieces) == 1 else "their"
+            # The own run's diagnosis is not repeated: it compares with correct pieces, so it may blame this function.
+            return Verdict(1.0, f"correct, given your {names}: with the reference's in place of yours this check "
+                                f"passes, so what goes wrong with yours comes from your {names}, judged in {its} own "
+                                "checks")
+        last, last_pieces = given, pieces
+    if last is own or last.fraction < own.fraction:
+        return own
+    if last.feedback == own.feedback:
+        return last
+    return Verdict(last.fraction, f"{last.feedback} (judged with the reference's {_names(last_pieces)} in place of "
+                                  "yours, so that only this function's own mistakes count here)")
+
+
+# ---------------------------------------------------------------- dtype and device
+
+
+DTYPE_LABELS = (("32", "torch.float32"), ("64", "torch.float64"))
+
+
+def judge_dtypes(ev: Evidence, functions, hints=None):
+    """The course-wide contract: a returned tensor has the dtype and device of the function's input tensors.
+
+    The probe calls each function on float32 and on float64 inputs and returns the results under
+    "<function>32" / "<function>64", with "device" naming where the inputs were.
+    """
+    hints = hints or {}
+    device = ev.student.get("device") if isinstance(ev.student.get("device"), str) else "cpu"
+    for function in functions:
+        for label, dtype in DTYPE_LABELS:
+            type_name = ev.types.get(f"{function}{label}", "?")
+            kind = type_name.split()
+            if not kind or kind[0] != "torch.Tensor":
+                raise Mistake(f"{function} should return a torch tensor; it returned {type_name}")
+            if dtype not in kind:
+                hint = hints.get(function, " (computing in float64 inside is fine: cast the result back with "
+                                           ".to(<input>.dtype))")
+                raise Mistake(f"for {dtype} inputs {function} should return {dtype}; it returns {kind[1]}{hint}")
+            if not kind[-1].startswith(device.split(":")[0]):
+                raise Mistake(f"for inputs on {device} {function} should return a tensor there; it is on {kind[-1]} "
+                              "(create new tensors with torch.*_like(input) or device=input.device)")
+    return 1.0

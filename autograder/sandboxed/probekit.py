@@ -6,12 +6,24 @@ strings, None, or lists of those. It runs inside the sandbox, next to untrusted
 code, so this file imports nothing from the rest of the engine and holds no
 reference answers. The trusted half (the judge) lives in the exercise's
 `checks.py` and never runs here.
+
+To judge a function that calls other contract functions "given correct inputs", a probe
+declares `stand_ins`: the trusted side then sends those pieces of the reference solution
+(source text, with the inputs) and `given_reference` runs the function again with them in
+place of the student's, so one mistake costs points only in the checks of the function that
+holds it.
 """
 
 from __future__ import annotations
 
+import os
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+STAND_INS = "__reference_pieces__"  # key of a probe's inputs holding the reference's pieces (Python source)
+VARIANT = "|"  # given_reference's outputs: "<variant label>|<key>"
 
 
 class ContractError(Exception):
@@ -31,6 +43,8 @@ class Probe:
     make_inputs: make_inputs(rng) -> dict of numpy arrays / numbers. Runs on the trusted side.
     time_s:      wall-time limit for this probe; None means the exercise's check_time_s.
     reference:   whether the trusted side also runs the probe on the reference solution.
+    stand_ins:   names of the reference's functions/classes the probe may put in place of the
+                 student's (see `given_reference`); the trusted side sends their source with the inputs.
     max_output_bytes: what its arrays may take together when they come back; None means a budget
                  derived from the reference's outputs (or 64 MiB for a probe without them).
     """
@@ -40,6 +54,7 @@ class Probe:
     make_inputs: Optional[Callable] = None
     time_s: Optional[float] = None
     reference: bool = True
+    stand_ins: tuple = ()
     max_output_bytes: Optional[int] = None
 
 
@@ -49,13 +64,14 @@ class ProbeSet:
 
     probes: dict = field(default_factory=dict)
 
-    def probe(self, inputs=None, time_s=None, reference=True, max_output_bytes=None):
+    def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None):
         """Decorator registering `run(module, inputs, device)` as a probe named after it."""
 
         def register(run):
             if run.__name__ in self.probes:
                 raise ValueError(f"probe {run.__name__!r} is defined twice")
-            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, max_output_bytes)
+            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, tuple(stand_ins),
+                                              max_output_bytes)
             return run
 
         return register
@@ -79,3 +95,132 @@ def unpack(result, names, function):
         raise ContractError(f"{function} must return {len(names)} values {expected}; it returned {len(result)}")
     return tuple(result)
 
+
+
+# ---------------------------------------------------------------- one mistake costs once
+
+
+def reference_pieces(inputs) -> dict:
+    """name -> the reference's function or class, compiled from the source the trusted side sent.
+
+    Only the pieces named in the probe's `stand_ins` (and the reference helpers they call) are sent.
+    """
+    if STAND_INS not in inputs:
+        raise RuntimeError("this probe declares no stand_ins, so no reference pieces were sent with its inputs")
+    namespace = {"__name__": "_reference_pieces"}
+    exec(compile(str(inputs[STAND_INS]), "<reference pieces>", "exec"), namespace)  # noqa: S102 - trusted source
+    return namespace
+
+
+@contextmanager
+def substituted(module, replacements: dict):
+    """Put `replacements` (name -> object) in place of the module's own names, restoring them afterwards.
+
+    Student functions look their module's globals up at call time, so `elbo` calls the substituted
+    `kl_to_standard_normal` while this is active.
+    """
+    missing = object()
+    saved = {name: module.__dict__.get(name, missing) for name in replacements}
+    module.__dict__.update(replacements)
+    try:
+        yield module
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                module.__dict__.pop(name, None)
+            else:
+                module.__dict__[name] = value
+
+
+def describe_failure(exc, module) -> list:
+    """An exception raised in student code as plain data: [type, message, function, line, code].
+
+    The line is the last frame in the student's file (empty strings when there is none).
+    """
+    student_file = os.path.abspath(getattr(module, "__file__", "") or "")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == student_file]
+    last = frames[-1] if frames else None
+    message = str(exc)
+    message = message if len(message) <= 600 else message[:600] + " ..."
+    return [type(exc).__name__, message, last.name if last else "", str(last.lineno) if last else "",
+            (last.line or "")[:200] if last else ""]
+
+
+def _behaviour(function, make_args, seed):
+    """What `function(*make_args())` returns and, for a torch result, the gradients of its sum w.r.t. the args."""
+    import numpy as np
+
+    try:
+        import torch
+    except ImportError:  # a NumPy exercise
+        torch = None
+    if torch is not None:
+        torch.manual_seed(seed)
+    args = make_args()
+    result = function(*args)
+    results = list(result) if isinstance(result, (tuple, list)) else [result]
+    if torch is not None and any(isinstance(r, torch.Tensor) and r.requires_grad for r in results):
+        leaves = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+        total = sum(r.double().sum() for r in results if isinstance(r, torch.Tensor) and r.requires_grad)
+        grads = torch.autograd.grad(total, leaves, allow_unused=True)
+        results += [g for g in grads]
+    return [np.asarray(r.detach().cpu().double() if hasattr(r, "detach") else r, dtype=float) for r in results
+            if r is not None]
+
+
+def same_behaviour(own, reference, make_args, seed=0) -> bool:
+    """Whether `own` returns what `reference` does (values, and gradients for torch) on `make_args()`."""
+    import numpy as np
+
+    expected = _behaviour(reference, make_args, seed)
+    try:
+        got = _behaviour(own, make_args, seed)
+        return len(got) == len(expected) and all(
+            g.shape == e.shape and np.allclose(g, e, rtol=1e-4, atol=1e-5) for g, e in zip(got, expected))
+    except Exception:  # noqa: BLE001 - a piece that raises does not behave like the reference's
+        return False
+
+
+def given_reference(module, inputs, variants: dict, run, trials=None) -> dict:
+    """Run `run()` once per variant, each with the reference's pieces it names in place of the student's.
+
+    variants: label -> names of reference pieces to substitute; the label "" (no pieces) is the
+    student's own run. Returns one flat dict: the outputs of variant `label` under keys
+    "<label>|<key>" ("<key>" for ""), or "<label>|failed" = describe_failure(...) when it raised.
+    A judge reads them with autograder.checks.judging.judge_given. When every variant raised,
+    the own run's exception propagates, so a stub still reads "not implemented".
+
+    trials (for expensive runs such as training): piece name -> make_args() (or a list of them). A variant changes only
+    the pieces that behave differently from the reference's on their trial (`same_behaviour`),
+    recorded as "<label>|substituted"; one that would repeat the own run or an earlier variant is
+    skipped and recorded as "<label>|skipped" = True.
+    """
+    pieces = reference_pieces(inputs) if any(variants.values()) else {}
+    differs = {}
+    if trials:
+        for name, make_args in trials.items():
+            own = getattr(module, name, None)
+            calls = make_args if isinstance(make_args, (list, tuple)) else [make_args]
+            differs[name] = own is None or not all(same_behaviour(own, pieces[name], call) for call in calls)
+    out, errors, ran, seen = {}, [], 0, {frozenset()}
+    for label, names in variants.items():
+        prefix = f"{label}{VARIANT}" if label else ""
+        if label and trials:
+            changing = frozenset(name for name in names if differs.get(name, True))
+            if changing in seen:  # nothing differs, or an earlier variant already substituted exactly these
+                out[f"{prefix}skipped"] = True
+                continue
+            seen.add(changing)
+            out[f"{prefix}substituted"] = sorted(changing, key=list(names).index)
+        ran += 1
+        try:
+            with substituted(module, {name: pieces[name] for name in names}):
+                result = run()
+        except Exception as exc:  # noqa: BLE001 - a wrong submission may raise anything
+            errors.append(exc)
+            out[f"{prefix}failed"] = describe_failure(exc, module)
+            continue
+        out.update({f"{prefix}{key}": value for key, value in result.items()})
+    if errors and len(errors) == ran:
+        raise errors[0]
+    return out

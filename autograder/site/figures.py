@@ -1,5 +1,6 @@
-"""Run a lecture's figures.py: every top-level `fig_<name>()` returns a matplotlib Figure,
-saved as `figures/<name>.png` next to the lecture's pages. Nothing here is committed to git."""
+"""Run a lecture's figures.py: every top-level `fig_<name>()` returns a matplotlib Figure, saved as
+`figures/<name>.png` next to the lecture's pages, and every `table_<name>()` returns a Markdown
+table, placed where a source has a line `{{ table:<name> }}`. Nothing here is committed to git."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import ModuleType
 from typing import Callable
 
 FIGURE_PREFIX = "fig_"
+TABLE_PREFIX = "table_"
 DPI = 110
 
 
@@ -25,15 +27,23 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def figure_functions(path: Path, lecture_id: str) -> dict[str, Callable]:
-    """{'em_iterations': fig_em_iterations, ...} in the order they appear in the file."""
-    if not path.exists():
+def lecture_module(path: Path, lecture_id: str) -> ModuleType | None:
+    """The lecture's figures.py imported, or None when it has none."""
+    return load_module(path, f"lecture_figures_{lecture_id}") if path.exists() else None
+
+
+def functions(module: ModuleType | None, prefix: str) -> dict[str, Callable]:
+    """{'em_iterations': fig_em_iterations, ...}: the module's `<prefix><name>` functions in file order."""
+    if module is None:
         return {}
-    module = load_module(path, f"lecture_figures_{lecture_id}")
-    functions = [(obj.__code__.co_firstlineno, name, obj) for name, obj in vars(module).items()
-                 if name.startswith(FIGURE_PREFIX) and inspect.isfunction(obj)
-                 and obj.__module__ == module.__name__]
-    return {name[len(FIGURE_PREFIX):]: obj for _, name, obj in sorted(functions)}
+    found = [(obj.__code__.co_firstlineno, name, obj) for name, obj in vars(module).items()
+             if name.startswith(prefix) and inspect.isfunction(obj) and obj.__module__ == module.__name__]
+    return {name[len(prefix):]: obj for _, name, obj in sorted(found)}
+
+
+def figure_functions(path: Path, lecture_id: str) -> dict[str, Callable]:
+    """The `fig_*` functions of the figures.py at `path` (none when it does not exist)."""
+    return functions(lecture_module(path, lecture_id), FIGURE_PREFIX)
 
 
 def save(figure, target: Path) -> None:

@@ -1,8 +1,9 @@
 """Public checks for gan.py — run them with `course check gan` (or `pytest exercises/gan`).
 
-They test the basics on small inputs. The hidden checks used for grading test more:
-logits of ±200, other batch sizes, gradients of both generator losses, two exact
-SGD steps against the reference, and a short training run on a ring of 8 Gaussians.
+They test the basics on small inputs, and catch a few common mistakes early (a loss on
+probabilities at extreme logits, a .item() where a tensor is asked for). The hidden
+checks used for grading test more: other batch sizes and logits, gradients of both
+generator losses, two exact SGD steps, and a short training run on a ring of 8 Gaussians.
 """
 
 import math
@@ -29,18 +30,20 @@ def test_losses_match_formulas(student):
     torch.testing.assert_close(student.generator_loss_minimax(fake), torch.log(1 - torch.sigmoid(fake)).mean())
 
 
-def test_losses_are_scalars(student):
+def test_losses_are_scalars_that_carry_gradients(student):
     fake = torch.randn(3, 1, requires_grad=True)
     for loss in (student.discriminator_loss(torch.randn(3, 1), fake), student.generator_loss(fake),
                  student.generator_loss_minimax(fake)):
         assert isinstance(loss, torch.Tensor) and loss.shape == (), "return a 0-d tensor (the mean over the batch)"
+        assert loss.requires_grad, "return a tensor that gradients flow through (no .item(), .detach() or NumPy)"
 
 
-def test_losses_finite_for_confident_logits(student):
-    logits = torch.tensor([-150.0, 150.0])
-    for loss in (student.discriminator_loss(logits, logits), student.generator_loss(logits),
-                 student.generator_loss_minimax(logits)):
+def test_losses_exact_for_confident_logits(student):
+    logits = torch.tensor([-150.0, 150.0])  # -log σ(-150) = 150, -log σ(150) ≈ 0
+    for loss, expected in ((student.discriminator_loss(logits, logits), 150.0), (student.generator_loss(logits), 75.0),
+                           (student.generator_loss_minimax(logits), -75.0)):
         assert torch.isfinite(loss), "use F.logsigmoid / F.softplus: log(sigmoid(x)) underflows to -inf"
+        torch.testing.assert_close(loss, torch.tensor(expected), msg="a loss on probabilities clamps at ±100")
 
 
 def test_train_step_returns_floats_and_updates_both(student):

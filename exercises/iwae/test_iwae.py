@@ -29,3 +29,9 @@ def test_iwae_is_at_least_the_average_elbo(student):
     bound = student.iwae_bound(log_px, log_pz, log_qz)
     assert bound.shape == (3,)
     assert torch.all(bound >= (log_px + log_pz - log_qz).mean(dim=0)), "Jensen: L_k >= the average of the log-weights"
+
+
+def test_bound_carries_gradients(student):
+    log_px = torch.randn(5, 2, requires_grad=True)
+    bound = student.iwae_bound(log_px, torch.randn(5, 2), torch.randn(5, 2))
+    assert bound.requires_grad, "return a tensor that gradients flow through (no .item(), .detach() or NumPy)"

@@ -1,8 +1,10 @@
 """Public checks for vae.py — run them with `course check vae` (or `pytest exercises/vae`).
 
-They test the basics on small inputs. The hidden checks used for grading test
-more: noise statistics over many draws, exact gradients, dtypes and devices,
-extreme inputs, and a short training run of the course VAE with your functions.
+They test the basics on small inputs, and catch a few common mistakes early (a loss
+on probabilities at extreme logits, a .item() where a tensor is asked for). The hidden
+checks used for grading test more: noise statistics over many draws, exact gradients,
+float64 inputs, other shapes, and a short training run of the course VAE with your
+functions.
 """
 
 import math
@@ -65,3 +67,24 @@ def test_elbo_is_log_likelihood_minus_kl(student, params):
     assert value.shape == (5,), "one ELBO per example; the training loop averages over the batch"
     expected = student.bernoulli_log_likelihood(x, logits) - student.kl_to_standard_normal(mu, logvar)
     torch.testing.assert_close(value, expected)
+
+
+def test_log_likelihood_exact_for_confident_logits(student):
+    """σ(150) is 1.0 in float32: a loss on probabilities gives -inf or clamps at -100 where the answer is -150."""
+    x = torch.tensor([[1.0, 0.0, 1.0]])
+    logits = torch.tensor([[-150.0, 150.0, 150.0]])
+    value = student.bernoulli_log_likelihood(x, logits)
+    assert torch.all(torch.isfinite(value)), "compute it from the logits (F.binary_cross_entropy_with_logits)"
+    torch.testing.assert_close(value, torch.tensor([-300.0]), msg="a loss on probabilities clamps log(0) at -100 where "
+                               "the answer is -150: compute it from the logits")
+
+
+def test_results_are_tensors_that_carry_gradients(student, params):
+    mu, logvar = (t.clone().requires_grad_(True) for t in params)
+    logits = torch.randn(5, 6, requires_grad=True)
+    x = torch.ones(5, 6)
+    for name, value in (("kl_to_standard_normal", student.kl_to_standard_normal(mu, logvar)),
+                        ("bernoulli_log_likelihood", student.bernoulli_log_likelihood(x, logits)),
+                        ("elbo", student.elbo(x, logits, mu, logvar))):
+        assert isinstance(value, torch.Tensor) and value.requires_grad, (
+            f"{name} must return a tensor that gradients flow through (no .item(), .detach() or NumPy)")

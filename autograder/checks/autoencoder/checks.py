@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake
-from autograder.checks.judging import as_array, require_finite
+from autograder.checks.judging import as_array, judge_dtypes, require_finite
 
 CHECKS = CheckSet("autograder.checks.autoencoder.probes")
 
@@ -64,3 +64,9 @@ def loss_differentiable(ev):
         raise Mistake(f"return a torch tensor (so the optimiser can backpropagate); got {ev.types['image']}")
     if not ev.student["differentiable"]:
         raise Mistake("the loss does not depend differentiably on the logits (.item(), .detach() or numpy?)")
+
+
+@CHECKS.check("reconstruction_loss: a tensor with the dtype and device of its inputs (float32 and float64)", points=1,
+              probe="dtypes")
+def loss_dtypes(ev):
+    return judge_dtypes(ev, ("reconstruction_loss",))

@@ -33,3 +33,16 @@ def loss(autoencoder, inputs, device):
         if label == "image":
             out["differentiable"] = bool(getattr(value, "requires_grad", False))
     return out
+
+
+@PROBES.probe(inputs=_loss_inputs)
+def dtypes(autoencoder, inputs, device):
+    """The loss on float32 and float64 inputs: what comes back keeps the dtype and device (in `types`)."""
+    import torch
+
+    out = {"device": str(torch.device(device))}
+    for label, dtype in (("32", torch.float32), ("64", torch.float64)):
+        x = torch.as_tensor(inputs["x_image"], dtype=dtype, device=device)
+        logits = torch.as_tensor(inputs["logits_image"], dtype=dtype, device=device)
+        out[f"reconstruction_loss{label}"] = autoencoder.reconstruction_loss(x, logits)
+    return out

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.gan import probes
-from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference
+from autograder.checks.judging import (as_array, as_float, close, judge_dtypes, judge_given, named_mistake,
+                                       require_finite, worst_difference)
 
 CHECKS = CheckSet("autograder.checks.gan.probes")
 
@@ -138,6 +139,12 @@ def losses_scalar(ev):
                           "and cannot train anything")
 
 
+@CHECKS.check("losses: each returns a tensor with the dtype and device of the logits (float32 and float64)", points=1,
+              probe="dtypes")
+def losses_dtypes(ev):
+    return judge_dtypes(ev, tuple(LOSS_NAMES.values()))
+
+
 @CHECKS.check("generator losses: the non-saturating one keeps a large gradient where D rejects the fakes, "
               "the minimax one saturates", points=2, probe="gradients")
 def saturation(ev):
@@ -196,7 +203,7 @@ def _reference_losses(variant):
     return d_loss, g_loss
 
 
-def _replay(inputs, variant, stale=False):
+def _replay(inputs, variant):
     """Two training steps as a (possibly wrong) `variant` takes them: (generator, discriminator) arrays."""
     from genmodels.gan import MLPGANConfig, linear_parameters, make_mlp_gan
 
@@ -204,9 +211,6 @@ def _replay(inputs, variant, stale=False):
     generator, discriminator = make_mlp_gan(MLPGANConfig(**probes.STEP_MODEL), seed=7)
     g_opt = torch.optim.SGD(generator.parameters(), lr=probes.STEP_LR)
     d_opt = torch.optim.SGD(discriminator.parameters(), lr=probes.STEP_LR)
-    if stale:
-        for p in [*generator.parameters(), *discriminator.parameters()]:
-            p.grad = torch.full_like(p, float(inputs["stale"]))
     zero_d = not (variant.get("no_zero_grad") or variant.get("no_zero_grad_d"))
     zero_g = not (variant.get("no_zero_grad") or variant.get("no_zero_grad_g"))
 
@@ -266,17 +270,20 @@ def _parameters(ev, key, count):
     return [np.asarray(v, dtype=np.float64) for v in values]
 
 
-def _judge_steps(ev, stale=False):
+def _same(a, b) -> bool:
+    return all(close(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a, b))
+
+
+def _judge_steps(ev):
     ref_g, ref_d = ev.reference["generator"], ev.reference["discriminator"]
     g = _parameters(ev, "generator", len(ref_g))
     d = _parameters(ev, "discriminator", len(ref_d))
-    same = lambda a, b: all(close(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a, b))  # noqa: E731
-    g_ok, d_ok = same(g, ref_g), same(d, ref_d)
+    g_ok, d_ok = _same(g, ref_g), _same(d, ref_d)
     if g_ok and d_ok:
         return Verdict(1.0)
     for description, variant in STEP_VARIANTS.items():
-        var_g, var_d = _replay(ev.inputs, variant, stale)
-        if same(g, var_g) and same(d, var_d):
+        var_g, var_d = _replay(ev.inputs, variant)
+        if _same(g, var_g) and _same(d, var_d):
             return Verdict(0.0, description)
     wrong = " and ".join(n for n, ok in (("generator", g_ok), ("discriminator", d_ok)) if not ok)
     return Verdict(0.0, f"after two steps the {wrong} parameters differ from the reference's "
@@ -286,12 +293,16 @@ def _judge_steps(ev, stale=False):
 @CHECKS.check("gan_train_step: parameters after two SGD steps equal the reference's", points=4, probe="train_step")
 def step_parameters(ev):
     """From identical weights and data; the real and fake batches differ in size."""
-    return _judge_steps(ev)
+    return judge_given(ev, _judge_steps, probes.GIVEN_LOSSES)
 
 
 @CHECKS.check("gan_train_step: returns (d_loss, g_loss) as Python floats equal to the reference's", points=1,
               probe="train_step")
 def step_returns(ev):
+    return judge_given(ev, _judge_returns, probes.GIVEN_LOSSES)
+
+
+def _judge_returns(ev):
     for key in ("d_loss1", "g_loss1", "d_loss2", "g_loss2"):
         if ev.types[key] != "float":
             raise Mistake(f"gan_train_step should return the losses as Python floats (loss.item()); "
@@ -311,6 +322,10 @@ def step_returns(ev):
 @CHECKS.check("gan_train_step: the discriminator step comes first and leaves the generator untouched", points=2,
               probe="train_step")
 def step_order(ev):
+    return judge_given(ev, _judge_order, probes.GIVEN_LOSSES)
+
+
+def _judge_order(ev):
     order = ev.student.get("step_order") or ""
     if order.startswith("g"):
         raise Mistake("the generator is updated first: take the discriminator step, then the generator step")
@@ -329,14 +344,26 @@ def step_order(ev):
 
 
 @CHECKS.check("gan_train_step: zeroes gradients before each backward pass (no accumulation across calls)",
-              points=2, probe="train_step_stale")
+              points=2, probe="train_step")
 def step_no_accumulation(ev):
-    """Every parameter starts with a stale .grad of 3.0; a step that zeroes first ignores it."""
-    verdict = _judge_steps(ev, stale=True)
-    if verdict.fraction < 1 and "zero" not in verdict.feedback:
-        return Verdict(0.0, "with stale gradients left on the parameters before the call, the result differs "
-                            "from the reference: " + verdict.feedback)
-    return verdict
+    """Every parameter starts with a stale .grad of 3.0: a step that zeroes before each backward pass ignores it,
+    so the stale run ends where the clean run does (whatever else the step does)."""
+    return judge_given(ev, _judge_zeroing, probes.GIVEN_LOSSES)
+
+
+def _judge_zeroing(ev):
+    count_g, count_d = len(ev.reference["generator"]), len(ev.reference["discriminator"])
+    fresh_g, fresh_d = _parameters(ev, "generator", count_g), _parameters(ev, "discriminator", count_d)
+    stale_g, stale_d = _parameters(ev, "stale_generator", count_g), _parameters(ev, "stale_discriminator", count_d)
+    if _same(stale_d, fresh_d) and _same(stale_g, fresh_g):
+        return 1.0
+    if not _same(stale_d, fresh_d):
+        raise Mistake("with a stale .grad left on every parameter before the call, the discriminator ends elsewhere: "
+                      "call d_optimizer.zero_grad() before the discriminator's backward pass (gradients accumulate in "
+                      ".grad until zeroed)")
+    raise Mistake("with a stale .grad left on every parameter before the call, the generator ends elsewhere: "
+                  "call g_optimizer.zero_grad() before the generator's backward pass (gradients accumulate in .grad "
+                  "until zeroed, and the discriminator step's backward pass may leave some on the generator)")
 
 
 # ---------------------------------------------------------------- training smoke test
@@ -346,6 +373,10 @@ def step_no_accumulation(ev):
               points=4, probe="smoke_ring")
 def smoke_ring(ev):
     """Trusts no metric from the sandbox: loads the trained generator and samples it here."""
+    return judge_given(ev, _judge_ring, {"given_losses": probes.GIVEN_LOSSES["given_losses"]})
+
+
+def _judge_ring(ev):
     from genmodels.data import ring_centres
     from genmodels.gan import SMOKE, load_linear_parameters, make_mlp_gan, sample, score_modes
 

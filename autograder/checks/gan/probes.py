@@ -7,7 +7,7 @@ a seed, so the trusted side can rebuild the same networks and compare weights.
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
 PROBES = ProbeSet()
@@ -15,6 +15,11 @@ PROBES = ProbeSet()
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
 SMOKE_SEED = 0
+# gan_train_step is judged on its own: again with the reference's losses in place of the student's
+# (label -> the losses substituted), so that a wrong loss costs points only in the loss checks.
+GIVEN_LOSSES = {"given_d": ("discriminator_loss",), "given_g": ("generator_loss",),
+                "given_losses": ("discriminator_loss", "generator_loss")}
+STEP_RUNS = {"": (), **GIVEN_LOSSES}
 
 
 def _tensor(array):
@@ -52,6 +57,19 @@ def losses(gan, inputs, device):
         out.update(_scalar_report(gan.discriminator_loss(r, f), f"{label}_d"))
         out.update(_scalar_report(gan.generator_loss(f), f"{label}_g"))
         out.update(_scalar_report(gan.generator_loss_minimax(f), f"{label}_minimax"))
+    return out
+
+
+@PROBES.probe(inputs=_loss_inputs)
+def dtypes(gan, inputs, device):
+    """The three losses on float32 and float64 logits: what comes back keeps the dtype and device (in `types`)."""
+    out = {"device": str(torch.device(device))}
+    for label, dtype in (("32", torch.float32), ("64", torch.float64)):
+        real = torch.as_tensor(inputs["real"], dtype=dtype, device=device)
+        fake = torch.as_tensor(inputs["fake"], dtype=dtype, device=device)
+        out[f"discriminator_loss{label}"] = gan.discriminator_loss(real, fake)
+        out[f"generator_loss{label}"] = gan.generator_loss(fake)
+        out[f"generator_loss_minimax{label}"] = gan.generator_loss_minimax(fake)
     return out
 
 
@@ -127,31 +145,48 @@ def _two_steps(gan, inputs, device, stale):
     return out
 
 
-@PROBES.probe(inputs=_step_inputs)
+def _fresh_and_stale(gan, inputs, device):
+    """Two calls from clean gradients, and the same two calls with a stale .grad on every parameter."""
+    out = _two_steps(gan, inputs, device, stale=False)
+    stale = _two_steps(gan, inputs, device, stale=True)
+    out["stale_generator"], out["stale_discriminator"] = stale["generator"], stale["discriminator"]
+    return out
+
+
+@PROBES.probe(inputs=_step_inputs, stand_ins=GIVEN_LOSSES["given_losses"])
 def train_step(gan, inputs, device):
-    return _two_steps(gan, inputs, device, stale=False)
-
-
-@PROBES.probe(inputs=_step_inputs)
-def train_step_stale(gan, inputs, device):
-    """The same two calls, with non-zero .grad on every parameter before the first one."""
-    out = _two_steps(gan, inputs, device, stale=True)
-    return {"generator": out["generator"], "discriminator": out["discriminator"]}
+    """Two calls of the student's step: with the student's losses, and with the reference's (see STEP_RUNS)."""
+    return given_reference(gan, inputs, STEP_RUNS, lambda: _fresh_and_stale(gan, inputs, device))
 
 
 # ---------------------------------------------------------------- training smoke test
 
 
-@PROBES.probe(time_s=150, reference=False)
-def smoke_ring(gan, inputs, device):
-    """Train the course GAN on the ring of 8 Gaussians with the student's step; return the generator."""
+def _train_on_ring(gan, device):
     from genmodels.data import ring_of_gaussians
     from genmodels.gan import SMOKE, linear_parameters, train_gan
 
-    if device == "cpu":
-        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
     torch.manual_seed(SMOKE_SEED)
     data = ring_of_gaussians(SMOKE.n_data, std=SMOKE.ring_std, seed=SMOKE_SEED)
     generator, _, _ = train_gan(gan.gan_train_step, data, SMOKE.model, SMOKE.train, seed=SMOKE_SEED,
-                                      device=device)
+                                device=device)
     return {"generator": linear_parameters(generator)}
+
+
+@PROBES.probe(time_s=150, reference=False, stand_ins=GIVEN_LOSSES["given_losses"])
+def smoke_ring(gan, inputs, device):
+    """Train the course GAN on the ring of 8 Gaussians with the student's step (and again with the
+    reference's losses in it); return the generators."""
+    if device == "cpu":
+        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
+    runs = {"": (), "given_losses": GIVEN_LOSSES["given_losses"]}
+    return given_reference(gan, inputs, runs, lambda: _train_on_ring(gan, device), trials=_loss_trials(device))
+
+
+def _loss_trials(device):
+    """Arguments on which the student's losses are compared with the reference's before training again."""
+
+    def logits(n):
+        return lambda: ((torch.randn(n, 1) * 4).to(device).requires_grad_(),)
+
+    return {"discriminator_loss": lambda: logits(6)() + logits(9)(), "generator_loss": logits(9)}

@@ -8,7 +8,9 @@ from the inputs, so that feedback can say which mistake a student made.
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference
+from autograder.checks.gmm import probes
+from autograder.checks.judging import (as_array, as_float, close, judge_given, named_mistake, require_finite,
+                                       worst_difference)
 
 CHECKS = CheckSet("autograder.checks.gmm.probes")
 LOG_2PI = np.log(2 * np.pi)
@@ -88,6 +90,10 @@ def _responsibilities(ev, key="resp"):
 
 @CHECKS.check("e_step: responsibilities match the reference", points=2, probe="e_step")
 def e_step_responsibilities(ev):
+    return judge_given(ev, _e_step_responsibilities, probes.E_STEP_GIVEN)
+
+
+def _e_step_responsibilities(ev):
     resp = _responsibilities(ev)
     reference = ev.reference["resp"]
     require_finite(resp, "resp")
@@ -111,6 +117,10 @@ def e_step_responsibilities(ev):
 
 @CHECKS.check("e_step: mean log-likelihood matches the reference", points=2, probe="e_step")
 def e_step_log_likelihood(ev):
+    return judge_given(ev, _e_step_log_likelihood, probes.E_STEP_GIVEN)
+
+
+def _e_step_log_likelihood(ev):
     value = as_float(ev.student["mean_log_likelihood"], "mean_log_likelihood", ev.types["mean_log_likelihood"])
     reference = float(ev.reference["mean_log_likelihood"])
     N = ev.inputs["X"].shape[0]
@@ -125,6 +135,10 @@ def e_step_log_likelihood(ev):
 
 @CHECKS.check("e_step: stable for points far from every component (log-sum-exp)", points=2, probe="e_step_far")
 def e_step_far_points(ev):
+    return judge_given(ev, _e_step_far_points, probes.E_STEP_GIVEN)
+
+
+def _e_step_far_points(ev):
     """Naive exp() of log-densities near -1e6 underflows to 0/0 = NaN."""
     hint = (": the densities underflow to 0 — compute in log space and normalise with log-sum-exp "
             "(scipy.special.logsumexp), never exp() before normalising")
@@ -211,17 +225,24 @@ def m_step_values(ev):
 
 @CHECKS.check("m_step: honours a non-default reg_covar", points=2, probe="m_step")
 def m_step_reg_covar(ev):
+    """The effect of the argument alone: the covariances of two calls differ by exactly (0.05 − 1e-6)·I,
+    whatever else the M-step gets wrong (that costs in the values check)."""
     reg = float(ev.inputs["reg_covar"])
+    _, _, default_covs = _m_step_outputs(ev, "default")
     weights, means, covs = _m_step_outputs(ev, "reg")
-    reference = ev.reference["reg_covs"]
-    if close(covs, reference, rtol=1e-6, atol=1e-9):
-        return 1.0
     D = covs.shape[-1]
-    if close(covs, reference - (reg - 1e-6) * np.eye(D), rtol=1e-6, atol=1e-9):
-        raise Mistake("the reg_covar argument is ignored (1e-6 is always used): add the value passed in")
-    if close(covs, reference - reg * np.eye(D), rtol=1e-6, atol=1e-9):
-        raise Mistake("reg_covar is not added to the covariance diagonals")
-    return _judge_m_step(ev, "reg", reg)
+    shift = covs - default_covs
+    if close(shift, np.broadcast_to((reg - 1e-6) * np.eye(D), shift.shape), rtol=1e-6, atol=1e-9):
+        return 1.0
+    if close(shift, np.zeros_like(shift), atol=1e-12):
+        if close(default_covs, ev.reference["default_covs"] - 1e-6 * np.eye(D), rtol=1e-6, atol=1e-9):
+            raise Mistake("reg_covar is not added to the covariance diagonals")
+        raise Mistake("the reg_covar argument is ignored (the same value is always used): add the value passed in")
+    if close(shift, np.broadcast_to(reg * np.eye(D), shift.shape), rtol=1e-6, atol=1e-9):
+        raise Mistake("without reg_covar the covariances get no regularisation: its default is 1e-6, add it too")
+    raise Mistake(f"with reg_covar={reg:g} instead of the default 1e-6, every covariance should change by exactly "
+                  f"{reg - 1e-6:g}·I; yours change by something else ({worst_difference(shift, (reg - 1e-6) * np.eye(D))}) "
+                  "— add reg_covar to the diagonal only, once, after computing the covariance")
 
 
 @CHECKS.check("m_step: shapes and dtypes", points=1, probe="m_step")
@@ -262,6 +283,10 @@ def _fit_outputs(ev):
 
 @CHECKS.check("fit_gmm: agrees with scikit-learn's GaussianMixture from the same start", points=2, probe="fit")
 def fit_matches_sklearn(ev):
+    return judge_given(ev, _fit_matches_sklearn, probes.FIT_GIVEN)
+
+
+def _fit_matches_sklearn(ev):
     weights, means, covs, history = _fit_outputs(ev)
     model = _sklearn_fit(ev.inputs)
     problems, score = [], 0.0
@@ -295,6 +320,10 @@ def _require_progress(history):
 
 @CHECKS.check("fit_gmm: the log-likelihood never decreases", points=1, probe="fit")
 def fit_monotone(ev):
+    return judge_given(ev, _fit_monotone, probes.FIT_GIVEN)
+
+
+def _fit_monotone(ev):
     history = _fit_outputs(ev)[3]
     require_finite(history, "history")
     steps = np.diff(history)
@@ -310,6 +339,10 @@ def fit_monotone(ev):
 
 @CHECKS.check("fit_gmm: stops after max_iter iterations", points=1, probe="fit_short")
 def fit_max_iter(ev):
+    return judge_given(ev, _fit_max_iter, probes.FIT_GIVEN)
+
+
+def _fit_max_iter(ev):
     history = as_array(ev.student["history"], "history")
     if history.shape != (3,):
         raise Mistake(f"with max_iter=3 and tol=0, history should have 3 entries; yours has {history.size}")

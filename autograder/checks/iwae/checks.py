@@ -4,7 +4,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import as_array, close, named_mistake, require_finite, worst_difference
+from autograder.checks.iwae.probes import BOUND_GIVEN
+from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite,
+                                       worst_difference)
 
 CHECKS = CheckSet("autograder.checks.iwae.probes")
 
@@ -57,6 +59,10 @@ def lme_extreme(ev):
 
 @CHECKS.check("iwae_bound: matches the reference, shape (B,), for k = 50", points=3, probe="bound")
 def bound_values(ev):
+    return judge_given(ev, _bound_values, BOUND_GIVEN)
+
+
+def _bound_values(ev):
     log_w = ev.inputs["log_px"] + ev.inputs["log_pz"] - ev.inputs["log_qz"]
     value = ev.student["k50"]
     if np.size(value) == 1:  # a scalar (0-d crosses the boundary as shape (1,))
@@ -77,7 +83,17 @@ def bound_values(ev):
 
 @CHECKS.check("iwae_bound: with k = 1 it equals the one-sample ELBO", points=1, probe="bound")
 def bound_k1(ev):
+    return judge_given(ev, _bound_k1, BOUND_GIVEN)
+
+
+def _bound_k1(ev):
     log_w = (ev.inputs["log_px"] + ev.inputs["log_pz"] - ev.inputs["log_qz"])[0]
     mistake = _judge(ev.student["k1"], ev.types["k1"], "iwae_bound (k = 1)", log_w, {})
     if mistake:
         raise Mistake(mistake)
+
+
+@CHECKS.check("log_mean_exp and iwae_bound: tensors with the dtype and device of their inputs (float32 and float64)",
+              points=1, probe="dtypes")
+def dtypes(ev):
+    return judge_dtypes(ev, ("log_mean_exp", "iwae_bound"))

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet
+from autograder.sandboxed.probekit import ProbeSet, given_reference
 
 PROBES = ProbeSet()
+BOUND_GIVEN = {"given_lme": ("log_mean_exp",)}  # iwae_bound again with the reference's log_mean_exp
 
 
 def _tensor(array, device):
@@ -38,8 +39,26 @@ def _bound_inputs(rng):
     }
 
 
-@PROBES.probe(inputs=_bound_inputs)
+@PROBES.probe(inputs=_bound_inputs, stand_ins=("log_mean_exp",))
 def bound(iwae, inputs, device):
+    return given_reference(iwae, inputs, {"": (), **BOUND_GIVEN}, lambda: _bound(iwae, inputs, device))
+
+
+def _bound(iwae, inputs, device):
     log_px, log_pz, log_qz = (_tensor(inputs[k], device) for k in ("log_px", "log_pz", "log_qz"))
     return {"k50": iwae.iwae_bound(log_px, log_pz, log_qz),
             "k1": iwae.iwae_bound(log_px[:1], log_pz[:1], log_qz[:1])}
+
+
+@PROBES.probe(inputs=_bound_inputs)
+def dtypes(iwae, inputs, device):
+    """Both functions on float32 and float64 inputs: what comes back keeps the dtype and device (in `types`)."""
+    import torch
+
+    out = {"device": str(torch.device(device))}
+    for label, dtype in (("32", torch.float32), ("64", torch.float64)):
+        log_px, log_pz, log_qz = (torch.as_tensor(inputs[k], dtype=dtype, device=device)
+                                  for k in ("log_px", "log_pz", "log_qz"))
+        out[f"log_mean_exp{label}"] = iwae.log_mean_exp(log_px, 0)
+        out[f"iwae_bound{label}"] = iwae.iwae_bound(log_px, log_pz, log_qz)
+    return out

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference
+from autograder.checks.judging import (as_array, as_float, close, judge_given, named_mistake, require_finite,
+                                       worst_difference)
 from autograder.checks.pixelcnn import probes
 
 CHECKS = CheckSet("autograder.checks.pixelcnn.probes")
@@ -52,8 +53,8 @@ def mask_variants(k: int, mask_type: str) -> dict:
     mirrored = right.copy()
     mirrored[c] = mirrored[c, ::-1]
     return {
-        f"mask types A and B are swapped (type {mask_type} {'keeps' if mask_type == 'B' else 'hides'} the centre)":
-            reference_mask(k, other),
+        f"type {mask_type} {'keeps' if mask_type == 'A' else 'hides'} the centre pixel (that is type {other}'s mask): "
+        f"type {mask_type} must {'hide' if mask_type == 'A' else 'keep'} it": reference_mask(k, other),
         "the whole centre row is kept; only pixels left of the centre (and, for type B, the centre) may be 1":
             whole_row,
         "the centre row is zeroed entirely; pixels left of the centre precede it in raster order and must be 1":
@@ -88,6 +89,10 @@ def mask_values(ev):
             named = named_mistake(mask, mask_variants(k, mask_type), atol=0)
             problems.append(named or f"causal_mask({k}, '{mask_type}') is wrong: expected\n{expected.astype(int)}\n"
                                      f"got\n{np.round(mask, 3)}")
+    if any(p.startswith("type A keeps the centre") for p in problems) and \
+            any(p.startswith("type B hides the centre") for p in problems):
+        problems = [p for p in problems if not p.startswith(("type A keeps the centre", "type B hides the centre"))]
+        problems.insert(0, "mask types A and B are swapped: type A hides the centre pixel, type B keeps it")
     return Verdict(correct / (2 * len(probes.KERNEL_SIZES)), "; ".join(dict.fromkeys(problems)))
 
 
@@ -112,6 +117,10 @@ def _conv(x, weight, bias, k):
 
 @CHECKS.check("MaskedConv2d: output equals a convolution with the masked weights", points=3, probe="conv_output")
 def conv_output(ev):
+    return judge_given(ev, _conv_output, probes.GIVEN_MASK)
+
+
+def _conv_output(ev):
     """Behaviour only: y must equal conv2d(x, weight * mask, bias) with `weight` read from the layer."""
     correct, problems = 0, []
     for i, (c_in, c_out, k, mask_type, kwargs) in enumerate(probes.CONV_CASES):
@@ -150,6 +159,10 @@ def conv_output(ev):
 
 @CHECKS.check("MaskedConv2d: keeps the height and width of its input", points=1, probe="conv_output")
 def conv_shape(ev):
+    return judge_given(ev, _conv_shape, probes.GIVEN_MASK)
+
+
+def _conv_shape(ev):
     for i, (c_in, c_out, k, mask_type, _) in enumerate(probes.CONV_CASES):
         x, y = ev.inputs[f"x{i}"], ev.student[f"y{i}"]
         shape = tuple(np.shape(y)) if y is not None else None
@@ -189,6 +202,10 @@ def _describe_leak(leaks, width):
 @CHECKS.check("causality: an output pixel never depends on itself or later pixels, also after training",
               points=3, probe="causality")
 def causality(ev):
+    return judge_given(ev, _causality, probes.GIVEN_MASK)
+
+
+def _causality(ev):
     width = ev.inputs["x"].shape[-1]
     n = ev.inputs["x"].size
     before = as_array(ev.student["before"], "dependencies", (n, n))
@@ -211,6 +228,10 @@ def causality(ev):
 @CHECKS.check("causality: the stack sees every earlier pixel the reference sees (nothing over-masked)",
               points=1, probe="causality")
 def receptive_field(ev):
+    return judge_given(ev, _receptive_field, probes.GIVEN_MASK)
+
+
+def _receptive_field(ev):
     n = ev.inputs["x"].size
     width = ev.inputs["x"].shape[-1]
     _, support = _leaks(as_array(ev.student["before"], "dependencies", (n, n)))
@@ -281,8 +302,14 @@ def nll_extreme(ev):
                   "(probabilities clamped or rounded? work with logits)")
 
 
-@CHECKS.check("nll_bits_per_dim: a scalar tensor that gradients flow through", points=1, probe="nll")
+@CHECKS.check("nll_bits_per_dim: a scalar tensor of the logits' dtype that gradients flow through", points=1,
+              probe="nll")
 def nll_differentiable(ev):
+    for label in ("gray", "rgb", "extreme"):
+        kind = ev.types[label].split()
+        if kind[:1] == ["torch.Tensor"] and "torch.float32" not in kind:
+            raise Mistake(f"for float32 logits nll_bits_per_dim should return float32; it returns {kind[1]} "
+                          "(computing in float64 inside is fine: cast the result back with .to(logits.dtype))")
     value = _nll_value(ev, "gray")
     if not value > 0:  # a constant (e.g. 0 * logits.sum()) carries a gradient that says nothing
         raise Mistake(f"nll_bits_per_dim returned {value:.6g}: a negative log-likelihood of finite logits is positive, "
@@ -383,6 +410,10 @@ def held_out_bits(weights: dict) -> float:
 @CHECKS.check(f"training smoke test: the course's PixelCNN built from your MaskedConv2d reaches "
               f"< {SMOKE_BAR_BITS} bits/dim on held-out digits", points=4, probe="smoke")
 def smoke(ev):
+    return judge_given(ev, _smoke, probes.GIVEN_MASK)
+
+
+def _smoke(ev):
     """Evaluated here, with the correct masks: a leaky mask trains to a low loss that does not survive them."""
     weights = {}
     for key, value in ev.student.items():

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
@@ -25,6 +25,10 @@ CONV_CASES = ((1, 3, 3, "A", {}), (2, 4, 5, "B", {}), (3, 2, 3, "B", {"bias": Fa
 CHAIN_SHAPE = (1, 4, 5)  # (C, H, W) for the deterministic sampling model
 SAMPLE_SHAPE = (1, 6, 6)
 SAMPLE_LOGIT = float(np.log(3.0))  # p = 0.75 for every pixel
+# MaskedConv2d is judged on its own: again with the reference's causal_mask in place of the student's, so that a
+# wrong mask costs points in the mask check, not again in every check of the layer built from it.
+GIVEN_MASK = {"given_mask": ("causal_mask",)}
+LAYER_RUNS = {"": (), **GIVEN_MASK}
 
 
 @contextmanager
@@ -92,8 +96,12 @@ def _conv_inputs(rng):
             for i, (c_in, *_rest) in enumerate(CONV_CASES)}
 
 
-@probe(inputs=_conv_inputs)
+@probe(inputs=_conv_inputs, stand_ins=("causal_mask",))
 def conv_output(pixelcnn, inputs, device):
+    return given_reference(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device))
+
+
+def _conv_output(pixelcnn, inputs, device):
     out = {}
     for i, (c_in, c_out, k, mask_type, kwargs) in enumerate(CONV_CASES):
         torch.manual_seed(i)
@@ -145,9 +153,13 @@ def _causality_inputs(rng):
             "batch": rng.normal(size=(4, 1, 6, 6)).astype(np.float32)}
 
 
-@probe(inputs=_causality_inputs)
+@probe(inputs=_causality_inputs, stand_ins=("causal_mask",))
 def causality(pixelcnn, inputs, device):
     """Dependencies of every output pixel on every input pixel, before and after 5 gradient steps."""
+    return given_reference(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device))
+
+
+def _causality(pixelcnn, inputs, device):
     torch.manual_seed(0)
     stack = _Stack(pixelcnn.MaskedConv2d).to(device)
     x = torch.as_tensor(inputs["x"], device=device)
@@ -235,11 +247,20 @@ def _smoke_inputs(rng):
     return {"train": digits().train.astype(np.uint8)}  # (1438, 1, 8, 8) in {0, 1}
 
 
-@probe(inputs=_smoke_inputs, time_s=60, reference=False)
+def _mask_trials():
+    return [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]
+
+
+@probe(inputs=_smoke_inputs, time_s=60, reference=False, stand_ins=("causal_mask",))
 def smoke(pixelcnn, inputs, device):
-    """Train the course's PixelCNN built from the student's MaskedConv2d; return its effective weights."""
+    """Train the course's PixelCNN built from the student's MaskedConv2d (and again with the reference's
+    causal_mask in it, when the student's masks differ); return its effective weights."""
     from genmodels import pixelcnn as course_pixelcnn
 
     images = inputs["train"].astype(np.float32)
-    model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, device=device)
-    return course_pixelcnn.effective_weights(model)
+
+    def train():
+        model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, device=device)
+        return course_pixelcnn.effective_weights(model)
+
+    return given_reference(pixelcnn, inputs, LAYER_RUNS, train, trials={"causal_mask": _mask_trials()})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import as_array, close, named_mistake, worst_difference
-from autograder.checks.pixelrnn.probes import SHAPES
+from autograder.checks.judging import as_array, close, judge_given, named_mistake, worst_difference
+from autograder.checks.pixelrnn.probes import ROUND_TRIP_GIVEN, SHAPES
 
 CHECKS = CheckSet("autograder.checks.pixelrnn.probes")
 
@@ -99,11 +99,20 @@ def unskew_values(ev):
     if not all(ev.student[f"differentiable{i}"] for i in range(len(SHAPES))) and correct:
         problems.append("no gradient flows through unskew")
         correct = max(correct - 1, 0)
+    dtypes = {ev.student.get(f"dtype{i}") for i in range(len(SHAPES))}
+    if dtypes != {"torch.float32"} and correct:
+        problems.append(f"unskew turned float32 input into {', '.join(sorted(str(d) for d in dtypes - {'torch.float32'}))}: "
+                        "return a tensor of s's dtype (slicing and torch.stack keep it)")
+        correct = max(correct - 1, 0)
     return Verdict(correct / len(SHAPES), "; ".join(dict.fromkeys(problems)))
 
 
 @CHECKS.check("unskew(skew(x)) gives back x", points=1, probe="round_trip")
 def round_trip(ev):
+    return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN)
+
+
+def _round_trip(ev):
     for i, shape in enumerate(SHAPES):
         x = as_array(ev.student[f"x{i}"], "unskew(skew(x))", shape, ev.types[f"x{i}"])
         if not close(x, ev.inputs[f"x{i}"], atol=1e-6):

@@ -2,12 +2,18 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet
+from autograder.sandboxed.probekit import ProbeSet, given_reference
 
 PROBES = ProbeSet()
 KIT_PACKAGES = ["genmodels"]  # the course VAE and its training loop, for the smoke test
 
 DRAWS = 2000  # calls of reparameterize for the sampling statistics
+TERMS = ("bernoulli_log_likelihood", "kl_to_standard_normal")
+# elbo is judged on its own: again with the reference's terms in place of the student's (label -> pieces).
+ELBO_GIVEN = {"given_ll": ("bernoulli_log_likelihood",), "given_kl": ("kl_to_standard_normal",), "given_terms": TERMS}
+# the smoke test trains with the student's functions, and again with the reference's in place of those that differ.
+SMOKE_GIVEN = {"given_terms": TERMS, "given_reparameterize": ("reparameterize",), "given_all": ("reparameterize", *TERMS)}
+SMOKE_STEPS = 1000  # Adam steps (docs/vae.md): enough for a VAE that uses its latents to beat any collapsed one
 
 
 def _torch():
@@ -65,13 +71,18 @@ def reparameterize_grad(vae, inputs, device):
 
 
 @PROBES.probe(inputs=_reparam_inputs)
-def reparameterize_types(vae, inputs, device):
-    """z keeps the dtype and device of its inputs (float32 and float64)."""
+def dtypes(vae, inputs, device):
+    """Each function on float32 and on float64 inputs: what comes back carries the dtype and device (in `types`)."""
     torch = _torch()
     out = {"device": str(torch.device(device))}
-    for name, dtype in (("z32", torch.float32), ("z64", torch.float64)):
-        mu = _tensor(torch, inputs["mu"], device, dtype)
-        out[name] = vae.reparameterize(mu, _tensor(torch, inputs["logvar"], device, dtype))
+    x = (inputs["mu"][:, :1] > 0).astype(np.float64)  # (B, 1) binary targets
+    for label, dtype in (("32", torch.float32), ("64", torch.float64)):
+        mu, logvar = _tensor(torch, inputs["mu"], device, dtype), _tensor(torch, inputs["logvar"], device, dtype)
+        target, logits = _tensor(torch, x, device, dtype), _tensor(torch, inputs["mu"][:, :1], device, dtype)
+        out[f"reparameterize{label}"] = vae.reparameterize(mu, logvar)
+        out[f"kl_to_standard_normal{label}"] = vae.kl_to_standard_normal(mu, logvar)
+        out[f"bernoulli_log_likelihood{label}"] = vae.bernoulli_log_likelihood(target, logits)
+        out[f"elbo{label}"] = vae.elbo(target, logits, mu, logvar)
     return out
 
 
@@ -137,31 +148,55 @@ def _elbo_inputs(rng):
     }
 
 
-@PROBES.probe(inputs=_elbo_inputs)
-def elbo(vae, inputs, device):
-    """The ELBO, and the student's own two terms on the same inputs (to judge the composition alone)."""
+def _elbo_run(vae, inputs, device):
+    """The ELBO, and the gradients of its sum w.r.t. the logits, mu and logvar (None where none flows)."""
     torch = _torch()
-    x, logits = _tensor(torch, inputs["x"], device), _tensor(torch, inputs["logits"], device)
-    mu, logvar = _tensor(torch, inputs["mu"], device), _tensor(torch, inputs["logvar"], device)
-    out = {"elbo": vae.elbo(x, logits, mu, logvar)}
-    try:
-        out["own_ll"] = vae.bernoulli_log_likelihood(x, logits)
-        out["own_kl"] = vae.kl_to_standard_normal(mu, logvar)
-    except Exception:  # noqa: BLE001 - the composition check then compares with the reference terms only
-        out["own_ll"] = out["own_kl"] = None
+    x = _tensor(torch, inputs["x"], device)
+    logits, mu, logvar = (_tensor(torch, inputs[k], device).requires_grad_(True) for k in ("logits", "mu", "logvar"))
+    value = vae.elbo(x, logits, mu, logvar)
+    out = {"elbo": value, "logits_grad": None, "mu_grad": None, "logvar_grad": None}
+    if isinstance(value, torch.Tensor) and value.requires_grad:
+        grads = torch.autograd.grad(value.sum(), (logits, mu, logvar), allow_unused=True)
+        out.update(logits_grad=grads[0], mu_grad=grads[1], logvar_grad=grads[2])
     return out
+
+
+@PROBES.probe(inputs=_elbo_inputs, stand_ins=TERMS)
+def elbo(vae, inputs, device):
+    """elbo with the student's two terms, and with the reference's in place of one or both (ELBO_GIVEN)."""
+    return given_reference(vae, inputs, {"": (), **ELBO_GIVEN}, lambda: _elbo_run(vae, inputs, device))
 
 
 # ---------------------------------------------------------------- training smoke test
 
 
-@PROBES.probe(reference=False, time_s=60)
-def train(vae, inputs, device):
-    """Train the course VAE with the student's reparameterize and elbo; return the trained weights."""
-    _torch()
+def _train(vae, device):
     from genmodels.data import digits
     from genmodels.vae import TrainConfig, VAEConfig, layer_weights, new_model, train_vae
 
     model = train_vae(new_model(VAEConfig(), seed=0), digits().train, vae.reparameterize, vae.elbo,
-                      TrainConfig(seed=0), device=device)
+                      TrainConfig(steps=SMOKE_STEPS, seed=0), device=device)
     return layer_weights(model)
+
+
+def _trials(device):
+    """Arguments on which each piece is compared with the reference's before training again without it."""
+    torch = _torch()
+
+    def leaf(*shape, binary=False):
+        value = torch.randn(*shape, dtype=torch.float32)
+        return (value > 0).float().to(device) if binary else (2 * value).to(device).requires_grad_(True)
+
+    return {"reparameterize": lambda: (leaf(4, 3), leaf(4, 3)),
+            "bernoulli_log_likelihood": lambda: (leaf(4, 1, 3, 3, binary=True), leaf(4, 1, 3, 3)),
+            "kl_to_standard_normal": lambda: (leaf(4, 3), leaf(4, 3))}
+
+
+@PROBES.probe(reference=False, time_s=120, stand_ins=("reparameterize", *TERMS))
+def train(vae, inputs, device):
+    """Train the course VAE with the student's reparameterize and elbo (and again with the reference's pieces in
+    place of those that behave differently); return the trained weights."""
+    if device == "cpu":
+        _torch().set_num_threads(1)  # a small MLP gains nothing from threads; on a busy CPU they only contend
+    runs = {"": (), **SMOKE_GIVEN}
+    return given_reference(vae, inputs, runs, lambda: _train(vae, device), trials=_trials(device))

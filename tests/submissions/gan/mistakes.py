@@ -174,4 +174,11 @@ MISTAKES = {
             '    return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits), reduction="sum")\n',
         ),
     ],
+    # discriminator_loss halved in the loss itself; gan_train_step is right.
+    "discriminator_loss_halved": [
+        (
+            "    return real_term + fake_term\n",
+            "    return 0.5 * (real_term + fake_term)\n",
+        ),
+    ],
 }

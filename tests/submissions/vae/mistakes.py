@@ -83,4 +83,18 @@ MISTAKES = {
             "    return torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).sample()\n",
         ),
     ],
+    # bernoulli_log_likelihood averaged over the batch: a scalar where (B,) is asked for (elbo itself is right).
+    "ll_returns_scalar": [
+        (
+            "    return -nll.flatten(1).sum(dim=1)  # (B,)\n",
+            "    return -nll.flatten(1).sum(dim=1).mean()\n",
+        ),
+    ],
+    # uniform noise with mean 0 and variance 1: the right moments, the wrong distribution.
+    "uniform_noise": [
+        (
+            "    eps = torch.randn_like(std)  # (B, D): fresh noise for every element\n",
+            "    eps = (torch.rand_like(std) - 0.5) * 12**0.5  # mean 0, variance 1\n",
+        ),
+    ],
 }

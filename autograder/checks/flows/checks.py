@@ -1,0 +1,458 @@
+"""Hidden checks of the flows exercise: each judges one behaviour and names the likely mistake.
+
+Judges run on the trusted side only. A trusted coupling layer (below) rebuilt from the
+same conditioner weights the probe loaded gives the correct output, and autograd on it
+the correct log-determinant; central differences of the student's own outputs give the
+Jacobian of the map the student actually computed. Known-wrong variants are computed
+here from the same weights so that feedback can name the mistake. The smoke test
+evaluates the returned trained weights with the trusted coupling: nothing the sandbox
+reports about its own training is believed.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.flows import probes
+from autograder.checks.judging import as_array, close, named_mistake, require_finite, worst_difference
+
+CHECKS = CheckSet("autograder.checks.flows.probes")
+
+# Smoke-test pass bar, held-out NLL in nats per point (docs/flows.md): the reference reaches 1.80-2.06
+# over five seeds; one Gaussian fitted to the moons scores 2.84; broken couplings 3.9 and worse.
+SMOKE_BAR_NLL = 2.40
+LOG_2PI = math.log(2 * math.pi)
+VALUE_TOL = dict(rtol=1e-7, atol=1e-9)  # float64 throughout
+LOG_DET_TOL = dict(rtol=1e-5, atol=1e-6)  # against a finite-difference Jacobian
+
+
+# ---------------------------------------------------------------- the trusted coupling
+
+
+class TrustedCoupling(nn.Module):
+    """The trusted side's affine coupling: y = m x + (1 - m)(x exp(s) + t), (s, t) = conditioner(m x)."""
+
+    def __init__(self, dim, mask, hidden=64):
+        from genmodels.flows import Conditioner
+
+        super().__init__()
+        self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.float32))
+        self.conditioner = Conditioner(dim, hidden)
+
+    def scale_shift(self, kept):
+        s, t = self.conditioner(kept)
+        return s * (1 - self.mask), t * (1 - self.mask)
+
+    def forward(self, x):
+        s, t = self.scale_shift(x * self.mask)  # (B, D) each, zero where kept
+        return x * torch.exp(s) + t, s.sum(dim=1)
+
+    def inverse(self, y):
+        s, t = self.scale_shift(y * self.mask)
+        return (y - t) * torch.exp(-s)
+
+
+def trusted_log_prob(layers, x):
+    """log p(x) under N(0, I) pushed through `layers` (trusted couplings), (B,)."""
+    z, total = x, torch.zeros(x.shape[0], dtype=x.dtype)
+    for layer in layers:
+        z, log_det = layer(z)
+        total = total + log_det
+    return -0.5 * (z**2).sum(dim=1) - 0.5 * z.shape[1] * LOG_2PI + total
+
+
+def trusted_layer(dim, mask, weights, hidden=probes.HIDDEN):
+    from genmodels.weights import load_linear_parameters
+
+    return load_linear_parameters(TrustedCoupling(dim, mask, hidden), [np.asarray(w) for w in weights]).double()
+
+
+def _case_layer(ev, i):
+    dim, mask, _ = probes.COUPLING_CASES[i]
+    return trusted_layer(dim, mask, [ev.inputs[f"{i}_w{j}"] for j in range(6)])
+
+
+def autograd_log_det(layer, x):
+    """log |det ∂y/∂x| of every example by autograd: (B,). Rows are independent, so one Jacobian of the sum does."""
+    x = torch.as_tensor(x)
+    jacobian = torch.autograd.functional.jacobian(lambda v: layer(v)[0].sum(dim=0), x)  # (D, B, D)
+    return torch.linalg.slogdet(jacobian.permute(1, 0, 2))[1].numpy()  # (B,)
+
+
+def _conditioner_outputs(layer, x):
+    """(s, t) of the conditioner on the kept coordinates m x, and on the whole x, as arrays."""
+    with torch.no_grad():
+        x = torch.as_tensor(x)
+        s, t = layer.conditioner(x * layer.mask)
+        s_all, t_all = layer.conditioner(x)
+    return s.numpy(), t.numpy(), s_all.numpy(), t_all.numpy()
+
+
+# ---------------------------------------------------------------- forward
+
+
+def _student_y(ev, i, name="y", label="AffineCoupling.forward's y"):
+    x = ev.inputs[f"{i}_x"]
+    y = as_array(ev.student[f"{i}_{name}"], label, x.shape, ev.types[f"{i}_{name}"])
+    require_finite(y, label)
+    return y
+
+
+def _forward_variants(layer, x):
+    """Known-wrong outputs of forward, from the trusted conditioner."""
+    m = layer.mask.numpy()
+    s, t, s_all, t_all = _conditioner_outputs(layer, x)
+    with torch.no_grad():
+        inverted = TrustedCoupling(x.shape[1], 1 - m, probes.HIDDEN)
+        inverted.conditioner.load_state_dict(layer.conditioner.state_dict())
+        inverted_y = inverted.double()(torch.as_tensor(x))[0].numpy()
+    return {
+        "the mask is used the wrong way round: coordinates where the mask is 1 must pass through unchanged and "
+        "condition the network; those where it is 0 are transformed": inverted_y,
+        "every coordinate is transformed (x * exp(s) + t everywhere): the kept coordinates (mask 1) must pass "
+        "through unchanged — multiply the transformed part by (1 - mask)": x * np.exp(s) + t,
+        "the kept coordinates (mask 1) are shifted by t: they must pass through unchanged — multiply the "
+        "transformed part, shift included, by (1 - mask)": x * np.exp((1 - m) * s) + t,
+        "the conditioner sees the whole x: give it only the kept coordinates, mask * x, or the Jacobian is no "
+        "longer triangular and the layer cannot be inverted": m * x + (1 - m) * (x * np.exp(s_all) + t_all),
+        "the shift is added before scaling ((x + t) * exp(s)); the layer is x * exp(s) + t":
+            m * x + (1 - m) * ((x + t) * np.exp(s)),
+        "s is used as the scale itself (x * s + t); the scale is exp(s), so that it is always positive":
+            m * x + (1 - m) * (x * s + t),
+        "the transformed coordinates use exp(-s): that is the inverse's scale; forward multiplies by exp(s)":
+            m * x + (1 - m) * (x * np.exp(-s) + t),
+    }
+
+
+@CHECKS.check("AffineCoupling.forward: coordinates where the mask is 1 pass through unchanged", points=2,
+              probe="coupling_forward")
+def masked_untouched(ev):
+    """y[:, m == 1] must equal x[:, m == 1] exactly: the kept half is the identity."""
+    for i, (dim, mask, _) in enumerate(probes.COUPLING_CASES):
+        x, y = ev.inputs[f"{i}_x"], _student_y(ev, i)
+        kept = np.asarray(mask) == 1
+        if np.allclose(y[:, kept], x[:, kept], rtol=0, atol=1e-12):
+            continue
+        if np.allclose(y[:, ~kept], x[:, ~kept], rtol=0, atol=1e-12):
+            raise Mistake("the mask is used the wrong way round: coordinates where the mask is 1 must pass through "
+                          "unchanged (and condition the network); yours are transformed, and those where it is 0 "
+                          "are left alone")
+        raise Mistake(f"for mask {list(mask)} the coordinates where the mask is 1 changed "
+                      f"({worst_difference(y[:, kept], x[:, kept])}): they must pass through unchanged — "
+                      "y = mask * x + (1 - mask) * (x * exp(s) + t)")
+
+
+@CHECKS.check("AffineCoupling.forward: y = m x + (1 - m)(x exp(s) + t) with (s, t) from the conditioner on m x",
+              points=3, probe="coupling_forward")
+def forward_values(ev):
+    for i, (dim, mask, _) in enumerate(probes.COUPLING_CASES):
+        layer, x = _case_layer(ev, i), ev.inputs[f"{i}_x"]
+        y = _student_y(ev, i)
+        with torch.no_grad():
+            expected = layer(torch.as_tensor(x))[0].numpy()
+        if close(y, expected, **VALUE_TOL):
+            continue
+        mistake = named_mistake(y, _forward_variants(layer, x), **VALUE_TOL)
+        raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, y differs from the coupling's "
+                      f"({worst_difference(y, expected)})")
+
+
+def _fd_log_det(ev, i):
+    """log |det| of the student's own map at x, from central differences of its outputs: (B,), or None."""
+    dim, _, batch = probes.COUPLING_CASES[i]
+    try:
+        plus = as_array(ev.student[f"{i}_y_plus"], "y", (batch * dim, dim)).reshape(batch, dim, dim)
+        minus = as_array(ev.student[f"{i}_y_minus"], "y", (batch * dim, dim)).reshape(batch, dim, dim)
+    except Mistake:
+        return None
+    jacobian = ((plus - minus) / (2 * probes.FD_STEP)).transpose(0, 2, 1)  # (B, D_out, D_in)
+    if not np.all(np.isfinite(jacobian)):
+        return None
+    return np.linalg.slogdet(jacobian)[1]
+
+
+def _log_det_variants(layer, x):
+    m = layer.mask.numpy()
+    s = _conditioner_outputs(layer, x)[0]
+    correct = ((1 - m) * s).sum(axis=1)
+    return {
+        "log_det has the wrong sign: it is the log-determinant of the inverse (-sum of s); forward returns "
+        "+sum of (1 - mask) * s": -correct,
+        "log_det is averaged over dimensions: the log-determinant is the sum of the log-scales, not their mean":
+            correct / x.shape[1],
+        "log_det is averaged over the transformed coordinates: sum them": correct / max((1 - m).sum(), 1),
+        "log_det sums s over every coordinate: the kept coordinates (mask 1) have scale 1, so only "
+        "(1 - mask) * s counts": s.sum(axis=1),
+        "log_det sums the scales exp(s): the log of the determinant is the sum of the log-scales s":
+            ((1 - m) * np.exp(s)).sum(axis=1),
+    }
+
+
+@CHECKS.check("AffineCoupling.forward: log_det (B,) equals log |det ∂y/∂x| (autograd Jacobian)", points=4,
+              probe="coupling_forward")
+def log_det_values(ev):
+    """Right when it is the autograd log-determinant of the correct layer, or of the student's own map."""
+    for i, (dim, mask, batch) in enumerate(probes.COUPLING_CASES):
+        layer, x = _case_layer(ev, i), ev.inputs[f"{i}_x"]
+        value, kind = ev.student[f"{i}_log_det"], ev.types[f"{i}_log_det"]
+        if np.shape(value) == (batch, dim) and (batch, dim) != (batch,):
+            raise Mistake(f"log_det has shape {np.shape(value)}: sum the log-scales over the dimensions to get "
+                          f"one value per example, shape ({batch},)")
+        if np.size(value) == 1 and batch > 1:
+            raise Mistake(f"log_det is a single number: return one value per example, shape ({batch},) "
+                          "(is it summed or averaged over the batch?)")
+        log_det = as_array(value, "log_det", (batch,), kind)
+        require_finite(log_det, "log_det")
+        expected = autograd_log_det(layer, x)
+        own = _fd_log_det(ev, i)
+        if close(log_det, expected, **LOG_DET_TOL) or (own is not None and close(log_det, own, **LOG_DET_TOL)):
+            continue
+        mistake = named_mistake(log_det, _log_det_variants(layer, x), **LOG_DET_TOL)
+        raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, log_det is not log |det ∂y/∂x| "
+                      f"({worst_difference(log_det, expected)}); the Jacobian of a coupling is triangular with "
+                      "diagonal exp(s) on the transformed coordinates and 1 on the kept ones")
+
+
+# ---------------------------------------------------------------- inverse
+
+
+def _inverse_variants(layer, y):
+    m = layer.mask.numpy()
+    s, t, s_all, t_all = _conditioner_outputs(layer, y)
+    return {
+        "inverse multiplies by exp(s): undo the scale with exp(-s), x = (y - t) * exp(-s)":
+            m * y + (1 - m) * (y - t) * np.exp(s),
+        "inverse undoes the scale before the shift: forward scales then shifts, so the inverse subtracts t "
+        "first, x = (y - t) * exp(-s)": m * y + (1 - m) * (y * np.exp(-s) - t),
+        "inverse computes s and t from the whole y: the conditioner must see only mask * y (equal to mask * x)":
+            m * y + (1 - m) * (y - t_all) * np.exp(-s_all),
+    }
+
+
+@CHECKS.check("AffineCoupling.inverse: inverse(forward(x)) = x and forward(inverse(y)) = y", points=4,
+              probe="coupling_inverse")
+def inverse_round_trip(ev):
+    for i, (dim, mask, _) in enumerate(probes.COUPLING_CASES):
+        layer, x, y = _case_layer(ev, i), ev.inputs[f"{i}_x"], ev.inputs[f"{i}_y"]
+        inverted = _student_y(ev, i, "inverse", "inverse(y)")
+        with torch.no_grad():
+            expected = layer.inverse(torch.as_tensor(y)).numpy()
+        if not close(inverted, expected, **VALUE_TOL):
+            mistake = named_mistake(inverted, _inverse_variants(layer, y), **VALUE_TOL)
+            raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, inverse(y) differs from the inverse "
+                          f"of the coupling ({worst_difference(inverted, expected)})")
+        round_trip = _student_y(ev, i, "round_trip", "inverse(forward(x))")
+        if not close(round_trip, x, **VALUE_TOL):
+            raise Mistake(f"inverse(forward(x)) is not x ({worst_difference(round_trip, x)}): your inverse is right "
+                          "but forward is not its inverse — see the checks of forward")
+        back = _student_y(ev, i, "forward_of_inverse", "forward(inverse(y))")
+        if not close(back, y, **VALUE_TOL):
+            raise Mistake(f"forward(inverse(y)) is not y ({worst_difference(back, y)}): see the checks of forward")
+
+
+# ---------------------------------------------------------------- gradients
+
+
+@CHECKS.check("AffineCoupling.forward: differentiable, gradients reach the conditioner through y and log_det",
+              points=2, probe="coupling_gradient")
+def gradients(ev):
+    """The gradients of sum(y²) + sum(log_det) match the trusted layer's: nothing detached, nothing in-place."""
+    if not ev.student["differentiable"]:
+        part = "log_det" if ev.student.get("y_grad") else "y"
+        raise Mistake(f"{part} carries no gradient: training could not fit the flow (no .detach(), .item(), "
+                      "numpy or torch.no_grad() in forward)")
+    dim, mask, _ = probes.COUPLING_CASES[1]
+    layer = trusted_layer(dim, mask, [ev.inputs[f"w{j}"] for j in range(6)])
+    x = torch.as_tensor(ev.inputs["x"]).requires_grad_(True)
+    y, log_det = layer(x)
+    ((y**2).sum() + log_det.sum()).backward()
+    expected = [p.grad.numpy() for m in layer.modules() if isinstance(m, nn.Linear) for p in (m.weight, m.bias)]
+    grads = ev.student["weight_grads"] or []
+    if len(grads) != len(expected) or any(np.shape(g) != e.shape for g, e in zip(grads, expected)):
+        raise Mistake("some of the conditioner's weights get no gradient: is part of forward detached?")
+    if not close(as_array(ev.student["x_grad"], "the gradient with respect to x", x.shape), x.grad.numpy(), 1e-6, 1e-8):
+        raise Mistake("the gradient of y and log_det with respect to x differs from the coupling's: check forward "
+                      "and log_det (see their checks)")
+    for got, want in zip(grads, expected):
+        if not close(got, want, 1e-6, 1e-8):
+            raise Mistake("the gradients reaching the conditioner's weights differ from the coupling's: check that "
+                          "s and t come from conditioner(mask * x) and that log_det sums (1 - mask) * s")
+
+
+# ---------------------------------------------------------------- flow_log_prob
+
+
+def _affine_maps(inputs):
+    """The probe's three layers as (matrix, shift) pairs: layer k maps v to A_k v + c_k."""
+    return [(np.diag(np.exp(inputs["a0"])), inputs["b0"]), (inputs["W"], inputs["c"]),
+            (np.diag(np.exp(inputs["a2"])), inputs["b2"])]
+
+
+def _push(maps, x):
+    """z and the summed log |det| after applying `maps` to the rows of x in order."""
+    z, log_det = x, 0.0
+    for matrix, shift in maps:
+        z = z @ matrix.T + shift
+        log_det = log_det + np.linalg.slogdet(matrix)[1]
+    return z, np.full(x.shape[0], log_det)
+
+
+def _log_normal(z):
+    return -0.5 * (z**2).sum(axis=1) - 0.5 * z.shape[1] * LOG_2PI
+
+
+@CHECKS.check("flow_log_prob: log N(f(x); 0, I) + sum of log-determinants, through layers with known Jacobians",
+              points=4, probe="log_prob_affine")
+def log_prob_values(ev):
+    x, maps = ev.inputs["x"], _affine_maps(ev.inputs)
+    z, log_det = _push(maps, x)
+    expected = _log_normal(z) + log_det
+    value = ev.student["log_prob"]
+    if np.size(value) == 1 and x.shape[0] > 1:
+        raise Mistake(f"flow_log_prob returns one number: return log p(x) for every example, shape ({x.shape[0]},)")
+    log_prob = as_array(value, "flow_log_prob", expected.shape, ev.types["log_prob"])
+    require_finite(log_prob, "flow_log_prob")
+    if close(log_prob, expected, **VALUE_TOL):
+        return 1.0
+    D = x.shape[1]
+    z_reversed, _ = _push(maps[::-1], x)
+    variants = {
+        "the base density's constant is missing: log N(z; 0, I) = -||z||²/2 - (D/2) log(2π)": expected + 0.5 * D * LOG_2PI,
+        "the log-determinants are subtracted: log p(x) = log N(f(x)) + sum of log |det ∂f_k| (the change of "
+        "variables from z back to x divides by |det ∂f⁻¹|, i.e. multiplies by |det ∂f|)": _log_normal(z) - log_det,
+        "the layers are applied in reverse order: flow_log_prob applies layers[0] first": _log_normal(z_reversed) + log_det,
+        "the log-determinants are left out": _log_normal(z),
+        "the base log-density is averaged over dimensions: sum it over the D coordinates": _log_normal(z) / D + log_det,
+        "flow_log_prob returns the negative log-likelihood: return log p(x)": -expected,
+    }
+    mistake = named_mistake(log_prob, variants, **VALUE_TOL)
+    raise Mistake(mistake or f"flow_log_prob differs from log N(f(x); 0, I) + sum of log_det "
+                  f"({worst_difference(log_prob, expected)})")
+
+
+@CHECKS.check("flow_log_prob: with your couplings, the density integrates to 1 over a 2-D grid", points=3,
+              probe="log_prob_grid")
+def density_integrates_to_one(ev):
+    from genmodels.flows import coupling_mask, grid
+
+    points, _, area = grid(probes.GRID_LIMIT, probes.GRID_POINTS)
+    log_prob = as_array(ev.student["log_prob"], "flow_log_prob on the grid", (len(points),), ev.types["log_prob"])
+    if np.any(np.isnan(log_prob)):
+        raise Mistake("flow_log_prob gives NaN on part of the grid")
+    integral = float(np.exp(np.minimum(log_prob, 50.0)).sum() * area)
+    if abs(integral - 1) < 0.02:
+        return 1.0
+    layers = [trusted_layer(2, coupling_mask(2, k), [ev.inputs[f"{k}_w{j}"] for j in range(6)])
+              for k in range(probes.GRID_LAYERS)]
+    with torch.no_grad():
+        expected = trusted_log_prob(layers, torch.as_tensor(points)).numpy()
+    report = f"exp(flow_log_prob) integrates to {integral:.4g} over [-7, 7]², not 1"
+    if close(log_prob, expected + LOG_2PI, **VALUE_TOL):
+        raise Mistake(f"{report} (2π too much): the base density's constant -(D/2) log(2π) is missing")
+    if close(log_prob, expected, 1e-6, 1e-8):  # cannot happen with the trusted grid, but never blame a right answer
+        return 1.0
+    raise Mistake(f"{report}: a flow's density is normalised automatically only when each log_det is the true "
+                  "log |det ∂y/∂x| and flow_log_prob adds them with the full base log-density (see those checks)")
+
+
+# ---------------------------------------------------------------- flow_sample
+
+
+def _gaussian_of(maps):
+    """Mean and covariance of x = (f_K ∘ ... ∘ f_1)^{-1}(z) for z ~ N(0, I), with f_k(v) = A_k v + c_k."""
+    dim = maps[0][0].shape[0]
+    mean, cov = np.zeros(dim), np.eye(dim)
+    for matrix, shift in reversed(maps):
+        inverse = np.linalg.inv(matrix)
+        mean, cov = inverse @ (mean - shift), inverse @ cov @ inverse.T
+    return mean, cov
+
+
+def _forward_gaussian(maps):
+    """Mean and covariance of (f_K ∘ ... ∘ f_1)(z) for z ~ N(0, I)."""
+    dim = maps[0][0].shape[0]
+    mean, cov = np.zeros(dim), np.eye(dim)
+    for matrix, shift in maps:
+        mean, cov = matrix @ mean + shift, matrix @ cov @ matrix.T
+    return mean, cov
+
+
+def _matches(samples, mean, cov):
+    """Whether the sample mean and covariance agree with (mean, cov) within sampling error."""
+    n = len(samples)
+    scale = np.sqrt(np.diag(cov))
+    mean_error = np.abs(samples.mean(axis=0) - mean) / scale
+    corr_error = np.abs(np.cov(samples.T) - cov) / np.outer(scale, scale)
+    return bool(np.all(mean_error < 6 / np.sqrt(n)) and np.all(corr_error < 8 * np.sqrt(2 / n)))
+
+
+@CHECKS.check("flow_sample: (n, D) samples of the base pushed through the inverses in reverse order", points=4,
+              probe="sample_affine")
+def sample_distribution(ev):
+    maps = _affine_maps(ev.inputs)
+    samples = as_array(ev.student["samples"], "flow_sample(layers, n, dim)", (probes.SAMPLES, 3), ev.types["samples"])
+    require_finite(samples, "flow_sample")
+    as_array(ev.student["second"], "flow_sample(layers, 5, dim)", (5, 3), ev.types["second"])
+    if np.allclose(samples[:5], ev.student["second"]):
+        raise Mistake("two calls of flow_sample return the same samples: draw fresh base noise on every call "
+                      "(do not re-seed inside flow_sample)")
+    if _matches(samples, *_gaussian_of(maps)):
+        return 1.0
+    inverse_in_order = _gaussian_of(maps[::-1])
+    variants = [
+        ("flow_sample applies the layers' forward maps: sampling runs the flow backwards, x = f⁻¹(z), with each "
+         "layer's inverse", _forward_gaussian(maps[::-1])),
+        ("flow_sample applies the forward maps in list order: sampling needs each layer's inverse, last layer "
+         "first", _forward_gaussian(maps)),
+        ("flow_sample applies the inverses in list order: invert the last layer first "
+         "(x = layers[0].inverse(... layers[-1].inverse(z)))", inverse_in_order),
+        ("flow_sample returns the base samples: push z ~ N(0, I) through the layers' inverses",
+         (np.zeros(3), np.eye(3))),
+    ]
+    for description, (mean, cov) in variants:
+        if _matches(samples, mean, cov):
+            raise Mistake(description)
+    mean, _ = _gaussian_of(maps)
+    raise Mistake(f"the samples do not follow the flow's distribution (sample mean {np.round(samples.mean(0), 3)}, "
+                  f"expected {np.round(mean, 3)}); is z standard normal (torch.randn), and each layer's inverse "
+                  "applied, last layer first?")
+
+
+# ---------------------------------------------------------------- training smoke test
+
+
+def held_out_nll(weights) -> float:
+    """Held-out NLL (nats per point) of the course flow rebuilt with trusted couplings and the given weights."""
+    from genmodels.flows import SMOKE, make_flow, two_moons
+    from genmodels.weights import load_linear_parameters
+
+    layers = load_linear_parameters(make_flow(TrustedCoupling, SMOKE.model), weights)
+    test = torch.as_tensor(two_moons(SMOKE.n_test, seed=SMOKE.test_seed))
+    with torch.no_grad():
+        return float(-trusted_log_prob(list(layers), test).mean())
+
+
+@CHECKS.check(f"training smoke test: the course flow trained with your coupling and flow_log_prob fits two moons "
+              f"(held-out NLL ≤ {SMOKE_BAR_NLL})", points=4, probe="train")
+def training_smoke_test(ev):
+    """Trusts no metric from the sandbox: rebuilds the trained flow with trusted couplings and scores it here."""
+    weights = ev.student.get("weights") or []
+    for k, array in enumerate(weights):
+        require_finite(as_array(array, f"trained weight {k}"), f"trained weight {k}",
+                       " — training diverged (check log_det's sign and flow_log_prob)")
+    try:
+        nll = held_out_nll(weights)
+    except ValueError as error:
+        raise Mistake(f"the trained layers came back malformed ({error}): keep the stub's conditioner") from None
+    if not math.isfinite(nll):
+        raise Mistake("the trained flow gives a NaN or infinite held-out NLL: training diverged")
+    if nll <= SMOKE_BAR_NLL:
+        return Verdict(1.0, "")
+    from genmodels.flows import SMOKE
+
+    return Verdict(0.0, f"after {SMOKE.train.steps} steps the flow trained with your functions has a held-out NLL of "
+                   f"{nll:.2f} nats per point (bar {SMOKE_BAR_NLL}; the reference reaches about 1.9, one Gaussian "
+                   "2.84): check log_det (its sign, the sum) and flow_log_prob")

@@ -1,0 +1,175 @@
+"""The batch behind `course grade-all`: pick this shard's submissions, skip what is already graded,
+grade the rest in a pool of processes with a progress bar, write each student's files as soon as
+that student is done.
+
+Each submission is staged into a clean scratch folder and graded by `grade_submission`, exactly as
+`course grade` grades a folder. Its fingerprint (staged content, identity, submission time, and the
+course's checks, references, limits and engine) decides whether an earlier result can be kept.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from autograder.classroom import store
+from autograder.classroom.layouts import Submission
+from autograder.classroom.staging import fresh_folder, stage
+from autograder.config import load_course
+from autograder.paths import ENGINE_ROOT
+
+ENGINE_FILES = ("autograder/*.py", "autograder/sandboxed/*.py", "autograder/checks/*.py")
+
+
+@dataclass(frozen=True)
+class Options:
+    root: Path  # the course folder (course.yml, solutions/)
+    out: Path
+    exercise_ids: tuple[str, ...]
+    device: str = "cpu"
+    regrade: bool = False
+    course_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    state: str  # "graded", "kept" (unchanged since the last run) or "failed" (no record written)
+    status: str = "ok"
+    message: str = ""
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'I/N' (1 <= I <= N) -> (I, N); ValueError with a readable message otherwise."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard expects I/N, e.g. 1/4, got {text!r}") from None
+    if not 1 <= index <= count:
+        raise ValueError(f"--shard {text}: I must be between 1 and N")
+    return index, count
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    """Whether a submission belongs to shard I of N: a hash of its key, so shards stay stable as a class grows."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % count == index - 1
+
+
+def course_fingerprint(root: Path, course, exercise_ids, device: str) -> str:
+    """A hash of everything besides the submission that decides its results: the graded exercises'
+    settings in course.yml, their hidden checks and reference solutions, and the grading engine."""
+    digest = hashlib.sha256()
+    settings = {"device": device, "limits": course.limits.model_dump(mode="json"),
+                "exercises": [course.exercise(i).model_dump(mode="json") for i in exercise_ids]}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    files = [p for pattern in ENGINE_FILES for p in ENGINE_ROOT.glob(pattern)]
+    for exercise_id in exercise_ids:
+        files += (ENGINE_ROOT / "autograder" / "checks" / exercise_id).glob("*.py")
+        files += (Path(root) / "solutions" / exercise_id).glob("*.py")
+    for path in sorted(set(files)):
+        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _course(root: str):
+    return load_course(Path(root) / "course.yml")
+
+
+def _fingerprint(submission: Submission, content_hash: str, options: Options) -> str:
+    identity = json.dumps([[asdict(s) for s in submission.students], str(submission.submitted_at),
+                           submission.marked_late, submission.problems, content_hash, options.course_hash])
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def grade_one(submission: Submission, options: Options) -> Outcome:
+    """Stage, grade and write one submission's files (runs in a worker process)."""
+    from autograder.classroom.feedback import render_feedback
+    from autograder.classroom.record import build_record
+    from autograder.grading import grade_submission
+
+    course = _course(str(options.root))
+    exercises = [course.exercise(i) for i in options.exercise_ids]
+    folder = store.student_dir(options.out, submission.key)
+    store.clear_partials(folder)
+    previous = store.read_record(folder)
+    with tempfile.TemporaryDirectory(prefix="course-grade-all-") as scratch:
+        staged = stage(submission, fresh_folder(Path(scratch) / "submission"), exercises)
+        fingerprint = _fingerprint(submission, staged.content_hash, options)
+        if previous and previous.get("fingerprint") == fingerprint and not options.regrade:
+            return Outcome(submission.key, "kept", previous["status"])
+        started = time.monotonic()
+        try:
+            result = grade_submission(course, options.root, staged.folder, list(options.exercise_ids), options.device,
+                                      submitted_at=submission.submitted_at)
+        except Exception as exc:  # the grader failed: this student gets a clear status, the batch goes on
+            staged.problems.append(("error", f"the grader failed: {type(exc).__name__}: {exc}"))
+            traceback.print_exc(file=sys.stderr)
+            result = grade_submission(course, options.root, fresh_folder(Path(scratch) / "empty"),
+                                      list(options.exercise_ids), options.device)
+        elapsed = time.monotonic() - started
+    result.notes[:0] = [message for _, message in staged.problems]
+    if submission.marked_late:
+        result.notes.append("the layout marks this submission late but gives no submission time, "
+                            "so no late penalty was applied here")
+    for exercise_id, (origin, source) in staged.sources.items():
+        store.atomic_write(folder / "sources" / f"{exercise_id}.py", source)
+    record = build_record(submission, result, staged.problems, fingerprint, elapsed,
+                          {e: origin for e, (origin, _) in staged.sources.items()})
+    store.atomic_write(folder / "results.json", json.dumps(result.to_gradescope(), indent=2) + "\n")  # as `course grade`
+    store.atomic_write(folder / "feedback.html", render_feedback(course, record))
+    store.write_json(folder / store.RECORD, record)
+    return Outcome(submission.key, "graded", record["status"])
+
+
+def _safe_grade(submission: Submission, options: Options) -> Outcome:
+    try:
+        return grade_one(submission, options)
+    except Exception as exc:  # e.g. a full disk: no record, so the next run tries again
+        traceback.print_exc(file=sys.stderr)
+        return Outcome(submission.key, "failed", "error", f"{type(exc).__name__}: {exc}")
+
+
+def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> list[Outcome]:
+    """Grade `submissions` with `jobs` processes; a tqdm bar shows the count, the ETA, the submissions with
+    problems so far and those the grader could not grade (retried on the next run)."""
+    from tqdm import tqdm
+
+    outcomes = []
+    bar = tqdm(total=len(submissions), unit="sub", desc="grading", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def done(outcome: Outcome):
+        outcomes.append(outcome)
+        problems = sum(o.status != "ok" for o in outcomes)
+        failed = sum(o.state == "failed" for o in outcomes)
+        bar.set_postfix_str(f"problems {problems}" + (f", not graded {failed}" if failed else ""), refresh=False)
+        bar.update()
+        if outcome.state == "failed":
+            bar.write(f"{outcome.key}: not graded ({outcome.message}); it will be retried on the next run")
+
+    with bar:
+        if jobs <= 1 or len(submissions) <= 1:
+            for submission in submissions:
+                done(_safe_grade(submission, options))
+        else:
+            context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
+            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(_safe_grade, s, options): s for s in submissions}
+                for future in concurrent.futures.as_completed(futures):
+                    try:
+                        done(future.result())
+                    except Exception as exc:  # a worker died (killed, out of memory)
+                        done(Outcome(futures[future].key, "failed", "error", f"worker died: {exc}"))
+    return sorted(outcomes, key=lambda o: o.key)

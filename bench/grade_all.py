@@ -1,0 +1,101 @@
+"""Throughput of `course grade-all` on a made class of 40 `gmm` submissions, with --jobs 1 and --jobs 2.
+
+    .venv/bin/python bench/grade_all.py [--runs 1] [--submissions 40]
+
+Each run is a fresh `course grade-all` process into an empty output folder (so nothing is kept
+from an earlier run): layout detection, staging, the sandboxed grading of every submission, the
+gradebook and the report. The two settings alternate, and the speed-up is the ratio of medians
+measured side by side on the same machine. Target on a 2-core machine: at least 1.7x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder.classroom import madeclass  # noqa: E402
+from autograder.config import load_course  # noqa: E402
+
+
+def made_class(folder: Path, submissions: int) -> Path:
+    """`submissions` students from repeated copies of the made class (every kind of student in each copy)."""
+    course = load_course(ROOT / "course.yml")
+    per_copy = len(madeclass.students(ROOT))
+    copies = -(-submissions // per_copy)
+    target = madeclass.write_class(ROOT, course, folder / "class", copies=copies)
+    for path in sorted(target.iterdir())[submissions:]:  # trim to exactly `submissions`
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return target
+
+
+def _spin(seconds: float) -> int:
+    """Count loop iterations for `seconds` of wall time (a CPU-bound process)."""
+    end, count = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        count += 1
+    return count
+
+
+def available_parallelism(seconds: float = 5.0) -> float:
+    """How much more work two CPU-bound processes get done than one, on this machine right now (2.0 when idle)."""
+    import multiprocessing
+
+    one = _spin(seconds)
+    with multiprocessing.Pool(2) as pool:
+        two = sum(pool.map(_spin, [seconds, seconds]))
+    return two / one
+
+
+def time_run(source: Path, jobs: int, scratch: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the whole process tree) of one grade-all run."""
+    course_bin = Path(sys.executable).with_name("course")
+    out = Path(tempfile.mkdtemp(dir=scratch, prefix=f"out-j{jobs}-"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([str(course_bin), "grade-all", str(source), "--output-dir", str(out), "--exercise", "gmm",
+                    "--jobs", str(jobs), "--device", "cpu", "--quiet"], check=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1, help="runs of each setting (default 1)")
+    parser.add_argument("--submissions", type=int, default=40)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-grade-all-") as scratch:
+        source = made_class(Path(scratch), args.submissions)
+        count = len(list(source.iterdir()))
+        times, cpu = {1: [], 2: []}, {1: [], 2: []}
+        for _ in range(args.runs):
+            for jobs in (1, 2):
+                wall, seconds = time_run(source, jobs, Path(scratch))
+                times[jobs].append(wall)
+                cpu[jobs].append(seconds)
+                print(f"--jobs {jobs}: {wall:.1f} s wall, {seconds:.1f} CPU-s, load average {os.getloadavg()[0]:.1f}",
+                      flush=True)
+    one, two = statistics.median(times[1]), statistics.median(times[2])
+    print(f"\n{count} submissions of gmm on {os.cpu_count()} cores, median of {args.runs} run(s) each:")
+    for jobs, wall in ((1, one), (2, two)):
+        print(f"  --jobs {jobs}: {wall:6.1f} s  ({count / wall * 60:5.1f} submissions/min, "
+              f"{statistics.median(cpu[jobs]) / count:.2f} CPU-s per submission)")
+    print(f"  speed-up: {one / two:.2f}x (target >= 1.7x on an otherwise idle 2-core machine)")
+    print(f"  for comparison, two CPU-bound processes did {available_parallelism():.2f}x the work of one "
+          f"on this machine just now (2.0 when it is idle)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
