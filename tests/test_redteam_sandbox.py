@@ -246,6 +246,24 @@ while True:
     assert graded.score_of("log_gaussian_pdf") == pytest.approx(graded.max_of("log_gaussian_pdf"))
 
 
+@pytest.mark.xfail(strict=True, reason="probes with stand_ins send pieces of the reference solution into the sandbox "
+                                      "as source text (reference_pieces); no sandbox can keep what it is given")
+def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
+    """Code the student controls can read whatever the sandbox holds, and print it into its feedback."""
+    attack = """
+import glob, sys
+for path in glob.glob(sys.argv[sys.argv.index("--inputs") + 1] + "/*.npz"):
+    data = np.load(path, allow_pickle=False)
+    for key in data.files:
+        if data[key].dtype.kind == "U" and "def " in str(data[key]):
+            print("LEAK", path, str(data[key])[:200], flush=True)
+"""
+    graded = grade(course, submit(tmp_path, hostile(REFERENCE, "log_gaussian_pdf", once("leak", attack))), mode,
+                   tmp_path / "results.json")
+    assert_contained(graded, token())
+    assert "LEAK" not in graded.results["output"], graded.results["output"][:2000]
+
+
 def test_banned_module_is_refused_by_the_file_system(mode, course, tmp_path):
     """With the import hook removed, sklearn.mixture is still out of reach; the honest fallback gets full marks."""
     attack = """
