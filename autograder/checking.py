@@ -18,9 +18,11 @@ for nbgrader/otter exports); the judge always runs on the trusted side.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+from autograder import sanitize
 from autograder.results import VISIBILITIES
 
 
@@ -53,16 +55,28 @@ class Check:
     visibility: str = "visible"
 
     def verdict(self, evidence: Evidence) -> Verdict:
-        """Run the judge; a Mistake or a bad return is a 0 with feedback, never a crash."""
+        """Run the judge; a Mistake, any other exception or a bad return is a 0 with feedback, never a crash.
+
+        Whatever the student's outputs make a judge do (raise on a ragged list, divide by a NaN,
+        recurse too deep), only this check scores 0. Feedback is sanitised: judges quote student values.
+        """
         try:
             outcome = self.judge(evidence)
+            if outcome is None or outcome is True:
+                fraction, feedback = 1.0, ""
+            elif isinstance(outcome, Verdict):
+                fraction, feedback = float(outcome.fraction), outcome.feedback
+            else:
+                fraction, feedback = float(outcome), ""
         except Mistake as mistake:
-            return Verdict(0.0, str(mistake))
-        if outcome is None or outcome is True:
-            return Verdict(1.0, "")
-        if isinstance(outcome, Verdict):
-            return Verdict(min(max(outcome.fraction, 0.0), 1.0), outcome.feedback)
-        return Verdict(min(max(float(outcome), 0.0), 1.0), "")
+            fraction, feedback = 0.0, str(mistake)
+        except Exception as error:  # noqa: BLE001 - a judge must never take the grader down
+            fraction = 0.0
+            feedback = (f"your outputs for this check could not be judged ({type(error).__name__}: "
+                        f"{sanitize.line(error, 200)}): check that every value has the documented type and shape")
+        if not math.isfinite(fraction):
+            fraction = 0.0
+        return Verdict(min(max(fraction, 0.0), 1.0), sanitize.text(feedback))
 
 
 @dataclass

@@ -9,7 +9,10 @@
     course stubs [--check]               regenerate exercise stubs from solutions
     course build [--output DIR] [--pdf] [--solutions]  build the lecture site
     course lecture-counts [--update FILE]  slides, words and problems per lecture
+    course release OUT                   the student bundle, leak-checked
+    course export gradescope|otter|nbgrader OUT   the course for Gradescope / otter-grader / nbgrader
     course demo                          validate, grade the reference and a flawed sample
+    course sandbox-python PREFIX         build an interpreter the fallback sandbox's users can run
 
 Exit status: 0 when the command did its job (whatever a submission scored);
 2 for a bad command line or unreadable input; 1 when a check the command runs fails.
@@ -43,6 +46,9 @@ def cmd_validate(args) -> int:
     for exercise in course.exercises:
         try:
             load_checks(exercise.id).probe_names()
+            names = {check.name for check in load_checks(exercise.id).checks}
+            problems += [f"exercise {exercise.id!r}: check_visibility names no check of it: {name!r}"
+                         for name in exercise.check_visibility if name not in names]
         except ModuleNotFoundError:
             problems.append(f"exercise {exercise.id!r} has no hidden checks (autograder/checks/{exercise.id}/checks.py)")
         if not (root / "solutions" / exercise.id / exercise.student_file).is_file():
@@ -96,6 +102,7 @@ def _check_exercises(course, exercise_ids) -> None:
 def cmd_grade(args) -> int:
     from autograder import report
     from autograder.grading import grade_submission
+    from autograder.isolation import IsolationRefused
     from autograder.submission import SubmissionError
 
     root, course = _course(args)
@@ -110,8 +117,9 @@ def cmd_grade(args) -> int:
             print(f"grading {exercise.id} ...", file=sys.stderr, flush=True)
 
     try:
-        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at)
-    except SubmissionError as exc:
+        result = grade_submission(course, root, submission, args.exercise, device, progress, args.submitted_at,
+                                  no_isolation=args.no_isolation)
+    except (SubmissionError, IsolationRefused) as exc:
         raise UsageError(str(exc)) from None
     result.write(args.output)
     if not args.quiet:
@@ -241,11 +249,79 @@ def cmd_lecture_counts(args) -> int:
     return 0
 
 
+def cmd_release(args) -> int:
+    from autograder.exports.leakcheck import LeakError
+    from autograder.exports.release import ReleaseError, build_release
+
+    root, course = _course(args)
+    try:
+        release = build_release(root, course, Path(args.out), site=not args.no_site, force=args.force)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    except LeakError as exc:
+        print(f"course release: {exc}", file=sys.stderr)
+        return 1
+    print(f"released {release.files} files to {release.path}; leak check passed "
+          f"({release.secrets_checked} answer regions and hidden checks looked for)")
+    return 0
+
+
+def _exercises(course, names):
+    _check_exercises(course, names)
+    return [course.exercise(name) for name in names] if names else list(course.exercises)
+
+
+def cmd_export(args) -> int:
+    root, course = _course(args)
+    exercises = _exercises(course, args.exercise)
+    out = Path(args.out)
+    if args.target == "otter":
+        from autograder.exports.otter import export_otter
+        from autograder.exports.requirements import declared
+
+        masters = export_otter(root, course, out, exercises, declared(root))
+        print(f"wrote {len(masters)} otter master notebook(s) to {out}; next: see {out / 'README.md'}")
+    elif args.target == "gradescope":
+        from autograder.exports.gradescope import export_gradescope
+
+        try:
+            zips = export_gradescope(root, course, out, exercises, per_exercise=args.per_exercise,
+                                     due_dates=args.due_dates, cuda=args.cuda)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {len(zips)} Gradescope autograder zip(s): {', '.join(str(z) for z in zips)}")
+    elif args.target == "nbgrader":
+        from autograder.exports.nbgrader import export_nbgrader
+
+        export_nbgrader(root, course, out, exercises)
+        print(f"wrote the nbgrader course directory {out} ({len(exercises)} assignment(s)); next: see {out / 'README.md'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from autograder import demo
 
     root, course = _course(args)
     return demo.run(root, course, args)
+
+
+def cmd_sandbox_python(args) -> int:
+    from autograder.sandbox_python import prepare
+
+    _, course = _course(args)
+    banned = sorted({module for exercise in course.exercises for module in exercise.banned_imports})
+    python = prepare(Path(args.prefix), banned)
+    print(f"built {python}; grade with COURSE_SANDBOX_PYTHON={python}")
+    return 0
+
+
+def add_check_command(commands) -> None:
+    """`course check`: also the whole command line of the student bundle (autograder.exports.student_cli)."""
+    p = commands.add_parser("check", help="run an exercise's public checks on your file")
+    p.add_argument("exercise", help="exercise id, e.g. gmm")
+    p.add_argument("path", nargs="?", help="your .py or .ipynb file, or its folder (default: the exercise's file in "
+                                           "the current folder)")
+    p.set_defaults(func=cmd_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submitted-at", type=_timestamp, metavar="ISO",
                    help="when it was submitted (e.g. 2026-12-05T10:00:00+01:00): applies each exercise's late policy")
     p.add_argument("--quiet", action="store_true", help="print nothing; just write the results file")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run student code as your own user, without a sandbox: only for your own code (the results say so)")
     p.set_defaults(func=cmd_grade)
 
     p = commands.add_parser("grade-all", help="grade a whole class: per-student results and feedback, gradebook, report")
@@ -284,11 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", "-o", metavar="DIR", help="where to write them (default: the first OUT)")
     p.set_defaults(func=cmd_gradebook)
 
-    p = commands.add_parser("check", help="run an exercise's public checks on your file")
-    p.add_argument("exercise", help="exercise id, e.g. gmm")
-    p.add_argument("path", nargs="?", help="your .py or .ipynb file, or its folder (default: the exercise's file in "
-                                           "the current folder)")
-    p.set_defaults(func=cmd_check)
+    add_check_command(commands)
 
     p = commands.add_parser("audit", help="mutation-test an exercise's hidden checks against its reference")
     p.add_argument("exercise", help="exercise id, e.g. gmm")
@@ -316,14 +390,39 @@ def build_parser() -> argparse.ArgumentParser:
                    "(docs/lectures.md) instead of printing it")
     p.set_defaults(func=cmd_lecture_counts)
 
+    p = commands.add_parser("release", help="build the student bundle (no solutions, no hidden checks), leak-checked")
+    p.add_argument("out", help="output folder, or a .zip file")
+    p.add_argument("--no-site", action="store_true", help="leave out the lecture site (faster)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(func=cmd_release)
+
+    p = commands.add_parser("export", help="export the course to Gradescope, otter-grader or nbgrader")
+    targets = p.add_subparsers(dest="target", required=True, metavar="TARGET")
+    for target, description in (("gradescope", "a Gradescope autograder zip that grades with this course's grader"),
+                                ("otter", "one otter-assign master notebook per exercise (otter-grader 7)"),
+                                ("nbgrader", "an nbgrader course directory (nbgrader 0.9)")):
+        t = targets.add_parser(target, help=description)
+        t.add_argument("out", help="output .zip (gradescope) or folder")
+        t.add_argument("--exercise", action="append", metavar="NAME", help="export only this exercise (repeatable)")
+        t.set_defaults(func=cmd_export)
+        if target == "gradescope":
+            t.add_argument("--per-exercise", action="store_true", help="one zip (assignment) per exercise in folder OUT")
+            t.add_argument("--due-dates", choices=("course", "gradescope"), default="course",
+                           help="late policy against course.yml's due dates (default) or the Gradescope assignment's")
+            t.add_argument("--cuda", action="store_true", help="install torch with CUDA (default: a CPU build)")
+
     p = commands.add_parser("demo", help="validate the course, grade the reference and a flawed sample")
     p.add_argument("--no-site", action="store_true", help="skip building the lecture site")
     p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser("sandbox-python", help="build an interpreter the fallback sandbox's users can run (root)")
+    p.add_argument("prefix", help="a new folder under a world-readable path, e.g. /opt/course-python")
+    p.set_defaults(func=cmd_sandbox_python)
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def main(argv=None, parser=None) -> int:
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

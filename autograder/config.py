@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# When Gradescope shows a result to students (its results.json `visibility`).
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 
 
 class ConfigError(Exception):
@@ -43,7 +45,9 @@ class Limits(_Strict):
     check_time_s: float = Field(default=30, gt=0, description="Wall seconds for a single check.")
     memory_mib: int = Field(default=4096, ge=64, description="Resident memory of the submission's process tree, MiB.")
     processes: int = Field(default=64, ge=1, description="Processes and threads the submission may run at once.")
-    output_kib: int = Field(default=1024, ge=1, description="What the submission may print (stdout and stderr together), KiB.")
+    output_kib: int = Field(default=1024, ge=1, description="What of the submission's printed output (stdout and stderr together) is kept, KiB: its head and tail; the rest is dropped, never fatal.")
+    files_mib: int = Field(default=256, ge=1, description="Bytes the submission's files may take in total (its folder, /tmp, /dev/shm), MiB; also the cap on any one file.")
+    open_files: int = Field(default=256, ge=16, description="Files one process of the submission may hold open at once.")
 
 
 class LimitOverrides(_Strict):
@@ -54,6 +58,8 @@ class LimitOverrides(_Strict):
     memory_mib: Optional[int] = Field(default=None, ge=64, description=Limits.model_fields["memory_mib"].description)
     processes: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["processes"].description)
     output_kib: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["output_kib"].description)
+    files_mib: Optional[int] = Field(default=None, ge=1, description=Limits.model_fields["files_mib"].description)
+    open_files: Optional[int] = Field(default=None, ge=16, description=Limits.model_fields["open_files"].description)
 
 
 class LatePolicy(_Strict):
@@ -77,6 +83,12 @@ class Exercise(_Strict):
     late_policy: LatePolicy = Field(default_factory=LatePolicy, description="How late submissions are scored.")
     banned_imports: list[str] = Field(default_factory=list, description="Modules students may not import (and their submodules).")
     limits: LimitOverrides = Field(default_factory=LimitOverrides, description="Overrides of the course-wide limits.")
+    visibility: Optional[Visibility] = Field(
+        default=None, description="When students see this exercise's check results on Gradescope (hidden, "
+        "after_due_date, after_published, visible); unset: each check's own setting (visible unless its check says).")
+    check_visibility: dict[str, Visibility] = Field(
+        default_factory=dict, description="Per-check visibility by check name (as in the results), overriding "
+        "`visibility`; `course validate` checks that each name is a check of this exercise.")
 
     @field_validator("due")
     @classmethod
@@ -88,6 +100,10 @@ class Exercise(_Strict):
     @property
     def module_name(self) -> str:
         return self.student_file[: -len(".py")]
+
+    def visibility_of(self, check_name: str, default: str) -> str:
+        """A check's visibility: its entry in `check_visibility`, else `visibility`, else `default`."""
+        return self.check_visibility.get(check_name, self.visibility or default)
 
 
 class Course(_Strict):

@@ -1,15 +1,20 @@
 """Grade one submission: locate -> static checks -> inputs -> reference -> sandboxed run -> judge -> score.
 
 Whatever the student's code does, every check of every graded exercise gets a
-result with feedback; only the grader's own failures raise.
+result with feedback; only the grader's own failures raise (and `IsolationRefused`,
+before anything is graded, when student code cannot be isolated here).
+
+Inputs come from a secret seed drawn per submission (same distributions, other values), so
+outputs memorised from an earlier grading earn nothing; the reference runs on the same inputs.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import importlib
 import importlib.util
+import math
+import secrets
 import tempfile
 import time
 import zlib
@@ -18,26 +23,34 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import reference_pieces, static
+from autograder import isolation, reference_pieces, sanitize, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, run_probes
 from autograder.late import kept_fraction
+from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
+from autograder.sandboxed.probekit import STAND_INS
 from autograder.submission import locate, opened
 
 
-def probe_inputs(checks: CheckSet, names, reference_file: Path | None = None) -> dict:
-    """Inputs for each probe, from a seed derived from the probe's name (the same every run).
+def new_seed() -> int:
+    """A secret seed for one submission's inputs."""
+    return secrets.randbits(63)
+
+
+def probe_inputs(checks: CheckSet, names, seed: int | None = None, reference_file: Path | None = None) -> dict:
+    """Inputs for each probe: from `seed` mixed with the probe's name, or (seed None) from the name alone.
 
     With `reference_file`, probes that declare `stand_ins` also get those pieces of the reference.
     """
     inputs = {}
     for name in names:
         probe = checks.probes[name]
-        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        entropy = zlib.crc32(name.encode()) if seed is None else [seed, zlib.crc32(name.encode())]
+        rng = np.random.default_rng(entropy)
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
     if reference_file is not None:
         reference_pieces.attach(checks.probes, names, inputs, reference_file)
@@ -70,42 +83,68 @@ def run_in_process(checks: CheckSet, module, names, inputs, device="cpu") -> dic
     return outcomes
 
 
-def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu") -> dict:
+def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), device="cpu", seed=None,
+                     stored=None) -> dict:
     """check name -> Verdict for a module already imported in this process, with no sandbox.
 
     The same probes, inputs, reference and judges as `course grade`; a probe that raises scores 0
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
-    `skip` names probes (e.g. training smoke tests) to leave out.
+    `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the
+    fixed ones). `stored` is (reference values by probe, stand-in sources by probe) saved beforehand
+    for the fixed inputs, so no solution file is needed (the otter and nbgrader exports store them
+    with the export); by default both come from `root`'s solution.
     """
     from autograder.executor import describe_error
+    from autograder.readback import error_of
     from autograder.sandboxed.runner import describe_exception
 
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if n not in skip]
-    inputs = probe_inputs(checks, names, reference_path(root, exercise_id, module_name))
-    reference = reference_outputs(str(root), exercise_id, module_name, device)
+    if stored is None:
+        inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
+        reference = {n: o.values for n, o in reference_outputs(str(root), exercise_id, module_name, device, seed).items()}
+    else:
+        if seed is not None:
+            raise ValueError("stored reference values belong to the fixed inputs: pass seed=None with stored")
+        reference, stand_ins = stored
+        inputs = probe_inputs(checks, names)
+        for name in set(names) & set(stand_ins):
+            inputs[name][STAND_INS] = stand_ins[name]
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
         try:
             outcome = run_in_process(checks, module, [name], inputs, device)[name]
         except Exception as exc:  # a wrong submission may raise anything
-            message = explain_error(describe_error(describe_exception(exc, getattr(module, "__file__", "") or ""))[1])
+            error = describe_exception(exc, getattr(module, "__file__", "") or "")
+            message = explain_error(describe_error(error_of({"error": error}))[1])
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
-        ref = reference[name].values if name in reference else {}
+        ref = reference.get(name, {})
         verdicts.update({c.name: c.verdict(Evidence(inputs[name], outcome.values, outcome.types, ref)) for c in judged})
     return verdicts
 
 
 @functools.lru_cache(maxsize=None)
-def reference_outputs(root: str, exercise_id: str, module_name: str, device: str) -> dict:
-    """Reference outputs of every probe that asks for them; computed once per process."""
+def _reference_module(root: str, exercise_id: str, module_name: str):
+    return import_file(reference_path(root, exercise_id, module_name), module_name)
+
+
+@functools.lru_cache(maxsize=32)
+def reference_outputs(root: str, exercise_id: str, module_name: str, device: str, seed: int | None = None) -> dict:
+    """Reference outputs of every probe that asks for them, on the inputs of `seed`; cached per seed."""
     checks = load_checks(exercise_id)
     names = [n for n in checks.probe_names() if checks.probes[n].reference]
-    path = reference_path(root, exercise_id, module_name)
-    return run_in_process(checks, import_file(path, module_name), names, probe_inputs(checks, names, path), device)
+    reference = _reference_module(root, exercise_id, module_name)
+    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
+    return run_in_process(checks, reference, names, inputs, device)
+
+
+def output_schemas(checks: CheckSet, names, reference: dict) -> dict:
+    """Probe name -> what it may send back: the reference's keys and a budget derived from their sizes."""
+    return {name: OutputSchema.for_probe(checks.probes[name], reference[name].values if name in reference else None)
+            for name in names}
 
 
 def apportion(total: int, quotas) -> list[int]:
@@ -126,16 +165,24 @@ def apportion(total: int, quotas) -> list[int]:
     return shares
 
 
+def check_maxima(exercise: Exercise, checks: CheckSet) -> list[float]:
+    """Each check's points: its weight's share of the exercise's points, a whole multiple of
+    10^-SCORE_DECIMALS, the shares adding up exactly to the exercise's points."""
+    unit = 10 ** SCORE_DECIMALS
+    return [m / unit for m in apportion(round(exercise.points * unit), [check.points for check in checks.checks])]
+
+
 def _scaled_results(exercise: Exercise, checks: CheckSet, verdicts) -> list[CheckResult]:
     """Check results whose points are whole multiples of 10^-SCORE_DECIMALS and add up exactly:
     the maxima to the exercise's points, the scores to the exercise's (rounded) score."""
     unit = 10 ** SCORE_DECIMALS
-    maxima = apportion(round(exercise.points * unit), [check.points for check in checks.checks])
+    maxima = [round(m * unit) for m in check_maxima(exercise, checks)]
     fractions = [min(max(f, 0.0), 1.0) if math.isfinite(f) else 0.0 for f, _ in verdicts]
     earned_quotas = [f * m for f, m in zip(fractions, maxima)]
     earned = apportion(round(sum(earned_quotas)), earned_quotas)
     return [
-        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback, check.visibility)
+        CheckResult(exercise.id, check.name, score / unit, maximum / unit, feedback,
+                    exercise.visibility_of(check.name, check.visibility))
         for check, (_, feedback), score, maximum in zip(checks.checks, verdicts, earned, maxima)
     ]
 
@@ -144,7 +191,9 @@ def _all_zero(exercise, checks, message):
     return _scaled_results(exercise, checks, [(0.0, message)] * len(checks.checks))
 
 
-def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu") -> ExerciseResult:
+def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu", *,
+                   seed: int | None = None, no_isolation: bool = False, protect=()) -> ExerciseResult:
+    """Grade one exercise of the submission unpacked in `folder` (see `grade_submission` for the options)."""
     checks = load_checks(exercise.id)
     result = ExerciseResult(exercise.id, exercise.title)
     found = locate(folder, exercise.module_name)
@@ -164,16 +213,22 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         return result
 
     names = checks.probe_names()
-    inputs = probe_inputs(checks, names, reference_path(root, exercise.id, exercise.module_name))
-    reference = reference_outputs(str(root), exercise.id, exercise.module_name, device)
+    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise.id, exercise.module_name))
+    reference = reference_outputs(str(root), exercise.id, exercise.module_name, device, seed)
+    course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
     with _source_file(found.source) as student_file:
         report = run_probes(
             exercise.id, exercise.module_name, student_file, checks.probes, names, inputs,
             course.limits_for(exercise), device=device, banned=exercise.banned_imports,
             extra_packages=getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()),
+            no_isolation=no_isolation, schemas=output_schemas(checks, names, reference),
+            course_banned=course_banned, protected=_protected(root, protect),
         )
     if report.isolation and not report.isolation.strong:
         result.notes.append(report.isolation.reason)
+    if report.printed_bytes:
+        result.printed = report.output
+        result.notes.append(f"your code printed {report.printed_bytes:,} bytes (kept below; printing never costs points)")
     if report.banned:
         result.checks = _all_zero(exercise, checks, f"your code imported {report.banned} at run time, which this exercise does not allow")
         return result
@@ -182,7 +237,7 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
     for check in checks.checks:
         outcome = report.outcomes[check.probe]
         if not outcome.ok:
-            verdicts.append((0.0, explain_error(outcome.message)))
+            verdicts.append((0.0, explain_error(sanitize.text(outcome.message))))
             continue
         ref = reference.get(check.probe)
         evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
@@ -190,6 +245,15 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         verdicts.append((verdict.fraction, verdict.feedback))
     result.checks = _scaled_results(exercise, checks, [(f, found.relabel(text)) for f, text in verdicts])
     return result
+
+
+def _protected(root: Path, protect) -> tuple:
+    return tuple(sorted({*isolation.protected_paths(Path(root)), *(str(p) for p in protect)}))
+
+
+def isolation_for(root: Path, no_isolation: bool = False, protect=()) -> isolation.Isolation:
+    """The isolation grading the course at `root` gets here; `isolation.IsolationRefused` says why there is none."""
+    return isolation.detect(no_isolation, _protected(root, protect))
 
 
 @contextmanager
@@ -205,19 +269,27 @@ def _source_file(source: str):
 
 
 def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=None, device="cpu",
-                     progress=None, submitted_at=None) -> SubmissionResult:
+                     progress=None, submitted_at=None, *, no_isolation: bool = False, seed: int | None = None,
+                     protect=()) -> SubmissionResult:
     """Grade the named exercises (default: all in course.yml) of one submission.
 
-    With `submitted_at` (an aware datetime), each exercise's late policy applies.
+    With `submitted_at` (an aware datetime), each exercise's late policy applies. `no_isolation`
+    runs student code as the grader's own user (an instructor's own code only; the results say
+    so). `seed` fixes the secret input seed (default: a fresh one). `protect` adds paths no
+    sandbox may read (e.g. a folder of other students' submissions, the results folder).
+    Raises `isolation.IsolationRefused` before grading anything when student code cannot be isolated.
     """
     started = time.monotonic()
     exercises = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
+    seed = new_seed() if seed is None else seed
+    isolation_for(root, no_isolation, protect)  # refuse before grading anything
     results = []
     with opened(submission) as folder:
         for exercise in exercises:
             if progress:
                 progress(exercise)
-            result = grade_exercise(course, root, exercise, folder, device)
+            result = grade_exercise(course, root, exercise, folder, device, seed=seed, no_isolation=no_isolation,
+                                    protect=protect)
             result.kept_fraction, note = kept_fraction(exercise, submitted_at)
             if note:
                 result.notes.append(note)

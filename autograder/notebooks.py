@@ -96,12 +96,14 @@ def _describe(node) -> str:
     return kind
 
 
-def convert(path: Path) -> Converted:
-    """The graded module of the notebook at `path` (raises what nbformat raises on a broken file)."""
+def convert(notebook: Path | str) -> Converted:
+    """The graded module of a notebook: a path, or the notebook's JSON text already read safely
+    (raises what nbformat raises on a broken file)."""
     import nbformat
     from jupytext.magics import comment_magic
 
-    notebook = nbformat.read(str(path), as_version=4)
+    text = notebook if isinstance(notebook, str) else Path(notebook).read_text(encoding="utf-8")
+    notebook = nbformat.reads(text, as_version=4)
     statements, skipped = [], {}  # statements: (cell number, node, cell lines)
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code" or not cell.source.strip():

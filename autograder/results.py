@@ -7,8 +7,12 @@ terminal lives in `autograder.report`, not here.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.sanitize import quoted_block
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 SCORE_DECIMALS = 4  # points are written with this many decimals; grading makes them add up exactly
@@ -45,6 +49,7 @@ class ExerciseResult:
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown once, above the checks
     kept_fraction: float = 1.0  # below 1 for a late submission (see autograder.late)
+    printed: str = ""  # what the student's code printed (head and tail), sanitised
 
     @property
     def raw_score(self) -> float:
@@ -78,6 +83,8 @@ class SubmissionResult:
         for exercise in self.exercises:
             lines.append(f"{exercise.exercise}: {exercise.score:.2f} / {exercise.max_score:.2f}")
             lines.extend(f"  {note}" for note in exercise.notes)
+            if exercise.printed:
+                lines.append(quoted_block(exercise.printed, prefix="  | "))
         return {
             "score": round(self.score, SCORE_DECIMALS),
             "execution_time": round(self.execution_time, 3),
@@ -86,7 +93,19 @@ class SubmissionResult:
         }
 
     def write(self, path: Path | str) -> None:
+        """Write the Gradescope JSON atomically through a fresh, unpredictable temporary file.
+
+        The temporary file is created with O_EXCL|O_NOFOLLOW (mkstemp), so a planted link cannot
+        redirect the write even in a world-writable folder; the rename replaces a link, never follows it.
+        """
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_gradescope(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        data = (json.dumps(self.to_gradescope(), indent=2) + "\n").encode("utf-8")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,21 +1,35 @@
-"""Checks made on the student's source without running it: syntax, banned imports."""
+"""Checks made on the student's source without running it: syntax, banned imports.
+
+Both survive any source: deeply nested code that exhausts the parser's stack or memory is
+reported as a problem with the file, never raised into the grader.
+"""
 
 from __future__ import annotations
 
 import ast
 
+from autograder import sanitize
+
+
+def _parse(source: str, filename: str):
+    """(tree, None) or (None, a one-line description of why the source cannot be parsed)."""
+    try:
+        return ast.parse(source, filename=filename), None
+    except SyntaxError as exc:
+        code = sanitize.line((exc.text or "").strip(), 120)
+        shown = f": `{code}`" if code else ""
+        where = f" on line {exc.lineno}" if exc.lineno else ""
+        return None, f"{filename} has a syntax error{where}: {sanitize.line(exc.msg, 200)}{shown}"
+    except (RecursionError, MemoryError, SystemError, OverflowError):
+        return None, (f"{filename} is nested too deeply for Python to compile (brackets, lambdas or expressions "
+                      "inside one another hundreds of levels deep): simplify it")
+    except ValueError as exc:  # e.g. null bytes
+        return None, f"{filename} could not be parsed: {sanitize.line(exc, 200)}"
+
 
 def syntax_problem(source: str, filename: str) -> str | None:
     """A one-line description of the first syntax error, or None."""
-    try:
-        ast.parse(source, filename=filename)
-    except SyntaxError as exc:
-        code = (exc.text or "").strip()
-        shown = f": `{code}`" if code else ""
-        return f"{filename} has a syntax error on line {exc.lineno}: {exc.msg}{shown}"
-    except ValueError as exc:  # e.g. null bytes
-        return f"{filename} could not be parsed: {exc}"
-    return None
+    return _parse(source, filename)[1]
 
 
 def _matches(module: str, banned: str) -> bool:
@@ -25,10 +39,11 @@ def _matches(module: str, banned: str) -> bool:
 def banned_imports(source: str, banned) -> list[tuple[str, int]]:
     """(module, line) for each import of a banned module, including `from pkg import banned_sub`
     and string literals handed to `importlib.import_module` / `__import__`."""
-    if not banned:
+    tree = _parse(source, "<submission>")[0] if banned else None
+    if tree is None:
         return []
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

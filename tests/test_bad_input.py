@@ -9,11 +9,18 @@ import pytest
 
 from autograder.config import LimitOverrides
 from autograder.grading import grade_submission
-from autograder.sandbox import detect_isolation
+from autograder.isolation import IsolationRefused, detect
 from conftest import ROOT, feedback_of, solution_source
 
 REFERENCE = solution_source("gmm")
 COURSE_BIN = [sys.executable, "-m", "autograder.cli"]
+
+
+def bubblewrap_works() -> bool:
+    try:
+        return detect().strong
+    except IsolationRefused:
+        return False
 
 
 def replace_function(name, body):
@@ -149,7 +156,7 @@ def test_zip_submission(grade, tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("homework/gmm.py", REFERENCE)
     result = grade("gmm", archive)
-    assert result.score == pytest.approx(result.max_score)
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
 def run_cli(*args, cwd=ROOT):
@@ -190,7 +197,7 @@ def test_unsafe_zip_is_refused(tmp_path):
     assert done.returncode == 2 and "unsafe path" in done.stderr
 
 
-@pytest.mark.skipif(not detect_isolation().strong, reason="needs bubblewrap isolation")
+@pytest.mark.skipif(not bubblewrap_works(), reason="needs bubblewrap isolation")
 def test_student_code_cannot_see_course_files_or_network(grade):
     spy = (
         "    import os, socket\n"
@@ -201,20 +208,21 @@ def test_student_code_cannot_see_course_files_or_network(grade):
         "        raise AssertionError('network reachable')\n"
         "    except OSError:\n"
         "        pass\n"
-        "    assert os.getuid() == 65534, 'not running as nobody'\n"
+        "    assert os.getuid() != 0 and os.geteuid() != 0, 'running as root'\n"
     )
     source = REFERENCE.replace("    K = len(weights)\n", spy + "    K = len(weights)\n")
     result = grade("gmm", {"gmm.py": source})
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
-def test_flood_of_prints_is_stopped(course, tmp_path):
+def test_printing_a_lot_is_kept_head_and_tail_and_costs_nothing(course, tmp_path):
     exercise = course.exercise("gmm").model_copy(update={"limits": LimitOverrides(output_kib=64, check_time_s=20)})
     small = course.model_copy(update={"exercises": [exercise]})
-    source = REFERENCE.replace("    Nk = resp.sum(axis=0)", "    while True:\n        print('debug ' * 100)\n    Nk = resp.sum(axis=0)")
+    source = REFERENCE.replace("    Nk = resp.sum(axis=0)", "    for _ in range(2000):\n        print('debug ' * 100)\n    Nk = resp.sum(axis=0)")
     result = grade_with(small, tmp_path, source)
-    assert "printed more than 64 KiB" in feedback_of(result)
-    assert all(c.passed for c in result.checks if c.name.startswith("e_step"))
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+    assert "bytes of output dropped" in result.printed and result.printed.count("debug") < 64 * 1024 / 6
+    assert any("printing never costs points" in note for note in result.notes)
 
 
 def test_sys_exit_in_a_function_is_an_exception_not_a_verdict(grade):

@@ -43,7 +43,7 @@ def test_the_shipped_course_is_valid():
     (lambda d: d["exercises"][0].update(student_file="GMM.txt"), "exercises[0].student_file: String should match pattern"),
     (lambda d: d["exercises"][0]["limits"].update(memory_mib=-5), "exercises[0].limits.memory_mib: Input should be greater than or equal to 64"),
     (lambda d: d["exercises"][0]["late_policy"].update(penalty_per_day=2), "exercises[0].late_policy.penalty_per_day: Input should be less than or equal to 1"),
-    (lambda d: d["lectures"].append(dict(d["lectures"][0])), "lectures[6].id: duplicate id 'intro'"),
+    (lambda d: d["lectures"].insert(1, dict(d["lectures"][0])), "lectures[1].id: duplicate id 'intro'"),  # any number of lectures
     (lambda d: d["instructors"][0].update(email="not-an-email"), "instructors[0].email: expected an e-mail address"),
     (lambda d: d.pop("title"), "title: required key is missing"),
     (lambda d: d.update(lectures=[]), "lectures: List should have at least 1 item"),

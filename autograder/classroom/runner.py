@@ -143,18 +143,18 @@ def _safe_grade(submission: Submission, options: Options) -> Outcome:
 
 
 def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> list[Outcome]:
-    """Grade `submissions` with `jobs` processes; a tqdm bar shows the count, ETA and problems so far."""
+    """Grade `submissions` with `jobs` processes; a tqdm bar shows the count, the ETA, the submissions with
+    problems so far and those the grader could not grade (retried on the next run)."""
     from tqdm import tqdm
 
     outcomes = []
-    problems = 0
     bar = tqdm(total=len(submissions), unit="sub", desc="grading", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
     def done(outcome: Outcome):
-        nonlocal problems
         outcomes.append(outcome)
-        problems += outcome.status != "ok"
-        bar.set_postfix_str(f"problems {problems}", refresh=False)
+        problems = sum(o.status != "ok" for o in outcomes)
+        failed = sum(o.state == "failed" for o in outcomes)
+        bar.set_postfix_str(f"problems {problems}" + (f", not graded {failed}" if failed else ""), refresh=False)
         bar.update()
         if outcome.state == "failed":
             bar.write(f"{outcome.key}: not graded ({outcome.message}); it will be retried on the next run")

@@ -3,20 +3,17 @@
 One probe's outputs are two files: ``NAME.json`` (structure, scalars, strings,
 type names) and ``NAME.npz`` (every array, loaded with ``allow_pickle=False``).
 Nothing is pickled, so reading a file written by hostile code runs none of its code.
-Tensors become arrays (their dtype and device go into the type name).
+Tensors become arrays (their dtype and device go into the type name). Arrays are stored
+uncompressed: the trusted side (`autograder.readback`) refuses compressed members.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
-import stat
 
 import numpy as np
-
-MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
 def type_name_of(value) -> str:
@@ -93,34 +90,6 @@ def _write_json(path, payload):
     os.replace(tmp, path)  # the trusted side never sees half a file
 
 
-# ---------------------------------------------------------------- reading (trusted side)
-
-
-def _read_regular_file(path, limit):
-    """Bytes of `path`, refusing links, special files and anything over `limit`."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{os.path.basename(path)} is not a regular file")
-        if info.st_size > limit:
-            raise ValueError(f"{os.path.basename(path)} is larger than {limit} bytes")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit + 1)
-    finally:
-        os.close(fd)
-
-
-def read_json(path):
-    """The JSON payload at `path` (a plain dict), or None when there is none."""
-    if not os.path.lexists(path):
-        return None
-    payload = json.loads(_read_regular_file(path, MAX_JSON_BYTES).decode("utf-8"))
-    if not isinstance(payload, dict):
-        raise ValueError(f"{os.path.basename(path)} does not hold a JSON object")
-    return payload
-
-
 def _decode(description, arrays):
     kind = description.get("kind")
     if kind == "array":
@@ -132,12 +101,3 @@ def _decode(description, arrays):
     if kind in ("int", "bool", "str"):
         return description["value"]
     return None
-
-
-def read_outputs(directory, name, max_bytes):
-    """Decode one probe's outputs: (values dict, type-name dict). Raises ValueError when malformed."""
-    payload = read_json(os.path.join(directory, f"{name}.json"))
-    data = _read_regular_file(os.path.join(directory, f"{name}.npz"), max_bytes)
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    return decode(payload["values"], arrays)

@@ -45,6 +45,8 @@ class Probe:
     reference:   whether the trusted side also runs the probe on the reference solution.
     stand_ins:   names of the reference's functions/classes the probe may put in place of the
                  student's (see `given_reference`); the trusted side sends their source with the inputs.
+    max_output_bytes: what its arrays may take together when they come back; None means a budget
+                 derived from the reference's outputs (or 64 MiB for a probe without them).
     """
 
     name: str
@@ -53,6 +55,7 @@ class Probe:
     time_s: Optional[float] = None
     reference: bool = True
     stand_ins: tuple = ()
+    max_output_bytes: Optional[int] = None
 
 
 @dataclass
@@ -61,13 +64,14 @@ class ProbeSet:
 
     probes: dict = field(default_factory=dict)
 
-    def probe(self, inputs=None, time_s=None, reference=True, stand_ins=()):
+    def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None):
         """Decorator registering `run(module, inputs, device)` as a probe named after it."""
 
         def register(run):
             if run.__name__ in self.probes:
                 raise ValueError(f"probe {run.__name__!r} is defined twice")
-            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, tuple(stand_ins))
+            self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, tuple(stand_ins),
+                                              max_output_bytes)
             return run
 
         return register

@@ -1,13 +1,13 @@
 """Entry point of the sandboxed process: import the student's file, run probes, write plain data.
 
-Protocol (all files in --out, written atomically):
-  import.started / import.json   -- {"ok": bool, "error": {...}} for the student's import
-  NAME.started                   -- written just before probe NAME starts
+Protocol: results are files in --out, written atomically:
+  import.json                    -- {"ok": bool, "error": {...}} for the student's import
   NAME.json (+ NAME.npz)         -- {"ok": true, "values": ...} or {"ok": false, "error": {...}}
   banned.json                    -- a banned module the student tried to import at run time
-The trusted side watches these files, enforces time and memory limits, and
-relaunches the runner for the probes left after a kill. It believes nothing
-here except as data to judge.
+and progress is lines on the pipe --progress-fd ("started import", "finished import",
+"finished NAME"), written after the file they announce. The trusted side times each step
+from these events, enforces every limit, and relaunches the runner for the probes left
+after a kill. It believes nothing here except as data to judge.
 """
 
 from __future__ import annotations
@@ -50,11 +50,14 @@ def describe_exception(exc, student_file):
     if student_frames:
         last = student_frames[-1]
         where = {"function": last.name, "line": last.lineno, "code": (last.line or "")[:200]}
-    message = str(exc)
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        message = "(the exception's message could not be turned into text)"
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + " ..."
     return {
-        "type": type(exc).__name__,
+        "type": type(exc).__name__[:200],
         "message": message,
         "where": where,
         "contract": type(exc).__name__ == "ContractError",
@@ -87,7 +90,16 @@ def main(argv=None):
     parser.add_argument("--run", default="", help="comma-separated probe names, in order")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--banned", default="")
+    parser.add_argument("--progress-fd", type=int, default=None, help="pipe for progress events")
     args = parser.parse_args(argv)
+    progress = os.fdopen(args.progress_fd, "w", buffering=1) if args.progress_fd is not None else None
+
+    def announce(event):
+        if progress is not None:
+            try:
+                progress.write(event + "\n")
+            except (OSError, ValueError):  # student code closed it: the grader's clock runs on regardless
+                pass
 
     probes = importlib.import_module(args.probes).PROBES
     banned = [name for name in args.banned.split(",") if name]
@@ -95,21 +107,23 @@ def main(argv=None):
         sys.meta_path.insert(0, BannedImportFinder(banned, args.out))
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.student)))
 
-    open(os.path.join(args.out, "import.started"), "w").close()
+    announce("started import")
     try:
         module = import_student(args.student, args.module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: report, don't die
         exchange.write_json(args.out, "import", {"ok": False, "error": describe_exception(exc, args.student)})
+        announce("finished import")
         return 0
     exchange.write_json(args.out, "import", {"ok": True})
+    announce("finished import")
 
     for name in [n for n in args.run.split(",") if n]:
-        open(os.path.join(args.out, f"{name}.started"), "w").close()
         try:
             outputs = probes[name].run(module, load_inputs(args.inputs, name), args.device)
             exchange.write_outputs(args.out, name, outputs)
         except BaseException as exc:
             exchange.write_json(args.out, name, {"ok": False, "error": describe_exception(exc, args.student)})
+        announce(f"finished {name}")
     return 0
 
 

@@ -18,9 +18,12 @@ import xml.etree.ElementTree as ET
 
 from latex2mathml.converter import convert
 
+ET.register_namespace("", "http://www.w3.org/1998/Math/MathML")  # serialise as <math xmlns=...>, not ns0:
+
 MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 _TOKENS = {f"{MATHML_NS}{tag}" for tag in ("mi", "mo", "mn")}
-_FUNCTION_NAME = re.compile(r"<mi>(?:log|exp|det|tr|sin|cos|tan|lim|max|min|sup|inf|ln)</mi>")
+_FUNCTION_NAMES = {"log", "exp", "det", "tr", "sin", "cos", "tan", "lim", "max", "min", "sup", "inf", "ln"}
+_SCRIPTS = {f"{MATHML_NS}{tag}" for tag in ("msub", "msup", "msubsup")}
 _DRAWN_WRONG = re.compile(r"\\(underbrace|overbrace)\b")
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
@@ -69,6 +72,20 @@ def to_mathml(latex: str, display: bool = False) -> str:
                             " (starred or unsupported form?)")
         if node.tag == f"{MATHML_NS}mtable" and not list(node):
             raise MathError("an empty table (matrix or environment) came out")
-    # latex2mathml writes \log as <mi>log</mi> with nothing after it, and browsers then run
-    # "log p" together; a thin space after function names restores TeX's spacing.
-    return _FUNCTION_NAME.sub(r'\g<0><mspace width="0.1667em" />', markup)
+    return _space_after_function_names(tree)
+
+
+def _space_after_function_names(tree: ET.Element) -> str:
+    """latex2mathml writes \\log as <mi>log</mi> with nothing after it, and browsers then run "log p"
+    together; a thin space after each function name restores TeX's spacing. When the name carries a
+    subscript or superscript (\\log_2), the space goes after that script, never inside it."""
+    parents = {child: parent for parent in tree.iter() for child in parent}
+    for name in [node for node in tree.iter(f"{MATHML_NS}mi") if (node.text or "") in _FUNCTION_NAMES]:
+        anchor, parent = name, parents.get(name)
+        if parent is not None and parent.tag in _SCRIPTS and parent[0] is name:
+            anchor, parent = parent, parents.get(parent)
+        if parent is None:
+            continue
+        space = ET.Element(f"{MATHML_NS}mspace", {"width": "0.1667em"})
+        parent.insert(list(parent).index(anchor) + 1, space)
+    return ET.tostring(tree, encoding="unicode")

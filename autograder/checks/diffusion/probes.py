@@ -259,9 +259,9 @@ def sample(diffusion, inputs, device):
 
 
 def _smoke_inputs(rng):
-    from genmodels.diffusion import SMOKE
+    from genmodels.diffusion import SMOKE, cosine_beta_schedule
 
-    return {"betas": np.linspace(SMOKE.beta_start, SMOKE.beta_end, SMOKE.steps)}
+    return {"betas": cosine_beta_schedule(SMOKE.steps)}
 
 
 @PROBES.probe(inputs=_smoke_inputs, reference=False, time_s=90)

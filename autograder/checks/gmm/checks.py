@@ -347,6 +347,13 @@ def _fit_matches_sklearn(ev):
     return Verdict(score, "; ".join(problems))
 
 
+def _require_progress(history):
+    """EM from these starts (unit covariances, means on data points) always raises the log-likelihood a lot."""
+    if not history[-1] > history[0] + 1e-6 * max(1.0, abs(history[0])):
+        raise Mistake(f"the log-likelihood went from {history[0]:.6g} to {history[-1]:.6g}: EM did not move the "
+                      "parameters (does fit_gmm update weights, means and covariances with each M-step?)")
+
+
 @CHECKS.check("fit_gmm: the log-likelihood never decreases", points=1, probe="fit")
 def fit_monotone(ev):
     return judge_given(ev, _fit_monotone, probes.FIT_GIVEN)
@@ -359,6 +366,7 @@ def _fit_monotone(ev):
     if np.all(steps >= -1e-9 * np.maximum(1.0, np.abs(history[1:]))):
         if len(history) < 2:
             raise Mistake("history has a single entry: EM stopped after one iteration (is the convergence test always true?)")
+        _require_progress(history)
         return 1.0
     first = int(np.argmax(steps < 0))
     raise Mistake(f"the log-likelihood decreased from {history[first]:.6g} to {history[first + 1]:.6g} at iteration "
@@ -371,6 +379,8 @@ def fit_max_iter(ev):
 
 
 def _fit_max_iter(ev):
-    history = ev.student["history"]
-    if len(history) != 3:
-        raise Mistake(f"with max_iter=3 and tol=0, history should have 3 entries; yours has {len(history)}")
+    history = as_array(ev.student["history"], "history")
+    if history.shape != (3,):
+        raise Mistake(f"with max_iter=3 and tol=0, history should have 3 entries; yours has {history.size}")
+    require_finite(history, "history")
+    _require_progress(history)

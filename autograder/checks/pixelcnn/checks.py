@@ -139,6 +139,10 @@ def _conv_output(ev):
             problems.append(str(mistake))
             continue
         expected = _conv(x, weight * reference_mask(k, mask_type), bias, k)
+        if not np.any(weight * reference_mask(k, mask_type)):  # a zero layer equals every masked convolution
+            problems.append(f"{case}: its weights are all zero where the mask keeps them, so nothing shows the mask at "
+                            "work: keep nn.Conv2d's random initialisation")
+            continue
         if y.shape != expected.shape:
             problems.append(f"{case} maps x of shape {x.shape} to {y.shape}, expected {expected.shape}")
             continue
@@ -216,6 +220,10 @@ def _causality(ev):
         raise Mistake("the stack is causal at initialisation but not after 5 optimizer steps "
                       f"({_describe_leak(leaks, width)}): the mask is applied only once to the initial weights; "
                       "apply it in every forward pass (multiply by a mask buffer in forward, or use parametrize)")
+    for label, dependencies in (("", before), (" after 5 optimizer steps", after)):
+        if not np.any(np.tril(dependencies, k=-1)):  # nothing depends on anything: causal, but only trivially
+            raise Mistake(f"no output pixel of the stack depends on any earlier input pixel{label}: the masks (or the "
+                          "layer's weights) hide everything; keep the pixels above and to the left of the centre")
 
 
 @CHECKS.check("causality: the stack sees every earlier pixel the reference sees (nothing over-masked)",
@@ -304,6 +312,10 @@ def nll_differentiable(ev):
         if kind[:1] == ["torch.Tensor"] and "torch.float32" not in kind:
             raise Mistake(f"for float32 logits nll_bits_per_dim should return float32; it returns {kind[1]} "
                           "(computing in float64 inside is fine: cast the result back with .to(logits.dtype))")
+    value = _nll_value(ev, "gray")
+    if not value > 0:  # a constant (e.g. 0 * logits.sum()) carries a gradient that says nothing
+        raise Mistake(f"nll_bits_per_dim returned {value:.6g}: a negative log-likelihood of finite logits is positive, "
+                      "so this is not a loss gradients can follow")
     if not all(ev.student[f"{label}_differentiable"] for label in ("gray", "rgb", "extreme")):
         raise Mistake("the result does not require grad: keep it a torch computation on the logits "
                       "(no .item(), .numpy() or torch.tensor(...) around it) so it can be a training loss")
@@ -317,8 +329,8 @@ def _simulate(shape, n, groups):
     C, H, W = shape
     x = np.zeros((n, C, H * W))
     for group in groups:
-        previous = np.concatenate([np.zeros_like(x[..., :1]), x[..., :-1]], axis=-1)
-        probs = (previous == 0).astype(float)  # logit +100 after a 0, -100 after a 1
+        padded = np.concatenate([np.zeros_like(x[..., :2]), x], axis=-1)
+        probs = (padded[..., 1:-1] == padded[..., :-2]).astype(float)  # logit +100 when pixels p-1, p-2 agree
         x[..., group] = probs[..., group]
     return x.reshape(n, C, H, W)
 
@@ -344,7 +356,7 @@ def sample_order(ev):
             probes.CHAIN_SHAPE, n, [[t] for t in reversed(range(H * W))]),
     }
     named = named_mistake(images, variants, atol=0)
-    raise Mistake(named or "with a model whose pixel is 1 exactly when the previous pixel (raster order) is 0, "
+    raise Mistake(named or "with a model whose pixel is 1 exactly when the two pixels before it (raster order) are equal, "
                   f"sample should give the pattern {expected[0, 0].astype(int).tolist()}; yours gave "
                   f"{np.round(images[0, 0], 3).tolist()}")
 

@@ -1,0 +1,222 @@
+"""One unprivileged host user per running sandbox (when the grader runs as root).
+
+Each sandbox borrows a uid from a pool (default 64100-64899, `COURSE_SANDBOX_UIDS=FIRST-LAST`
+to change it) that no account on the system uses, under an exclusive lock, so concurrent
+sandboxes never share a user. A dedicated uid makes the rest exact:
+
+- `processes_of(uid)` is everything the submission started, daemons and `fork()` children
+  included, whatever they did to their process group, session or parent;
+- `kill_user(uid)` stops and kills all of them until none is left;
+- `remove_leftovers(uid)` deletes what it left in the world-writable folders (/tmp, /dev/shm,
+  ...) and its System V IPC objects.
+
+The uid is released only after all three, so the next sandbox starts clean.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import pwd
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from autograder.safe_io import listing
+
+DEFAULT_UIDS = (64100, 64899)
+LOCK_DIRS = ("/run/genmodels-course-sandbox", os.path.join(tempfile.gettempdir(), "genmodels-course-sandbox-root"))
+TEMP_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+IPC_RMID = 0
+
+
+class NoSandboxUser(RuntimeError):
+    """No uid of the pool is free (or the pool is misconfigured)."""
+
+
+def uid_range() -> tuple[int, int]:
+    text = os.environ.get("COURSE_SANDBOX_UIDS", "")
+    if not text:
+        return DEFAULT_UIDS
+    try:
+        first, last = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise NoSandboxUser(f"COURSE_SANDBOX_UIDS={text!r}: expected FIRST-LAST, e.g. 64100-64899") from None
+    if not 0 < first <= last < 2**31:
+        raise NoSandboxUser(f"COURSE_SANDBOX_UIDS={text!r}: expected 0 < FIRST <= LAST")
+    return first, last
+
+
+def _lock_dir() -> Path:
+    """A root-owned 0700 folder for the pool's lock files (refusing one someone else prepared)."""
+    for candidate in LOCK_DIRS:
+        path = Path(candidate)
+        try:
+            path.mkdir(mode=0o700, exist_ok=True)
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and stat.S_IMODE(info.st_mode) & 0o077 == 0:
+            return path
+    raise NoSandboxUser(f"none of {', '.join(LOCK_DIRS)} can hold the sandbox user locks (a root-owned 0700 folder)")
+
+
+def _unused(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return True
+    return False
+
+
+@contextmanager
+def sandbox_user():
+    """Borrow a free uid (also used as its gid) for one sandbox; everything it left is removed on return."""
+    first, last = uid_range()
+    folder = _lock_dir()
+    for uid in range(first, last + 1):
+        if not _unused(uid):
+            continue
+        fd = os.open(folder / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                continue
+            raise
+        try:
+            clean_up(uid)  # a grader that crashed may have left something behind
+            yield uid
+        finally:
+            try:
+                clean_up(uid)
+            finally:
+                os.close(fd)  # releases the lock
+        return
+    raise NoSandboxUser(f"all sandbox uids {first}-{last} are busy; set COURSE_SANDBOX_UIDS to a larger free range")
+
+
+def clean_up(uid: int) -> None:
+    kill_user(uid)
+    remove_leftovers(uid)
+
+
+def _uids_of(pid: str):
+    """(real, effective, saved, filesystem) uids of a live process from /proc/PID/status (the folder's
+    owner lies for a non-dumpable process); None for a zombie, which holds nothing but its pid."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for row in handle:
+                if row.startswith(b"State:") and row.split()[1:2] == [b"Z"]:
+                    return None
+                if row.startswith(b"Uid:"):
+                    return tuple(int(field) for field in row.split()[1:5])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of every live process any of whose uids is `uid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            uids = _uids_of(entry)
+            if uids and uid in uids:
+                found.append(int(entry))
+    return found
+
+
+def kill_user(uid: int, timeout_s: float = 10.0) -> None:
+    """Stop, then kill, every process of `uid` until none is left (forks between scans are caught next time)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pids = processes_of(uid)
+        if not pids:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):  # stopped processes cannot fork while we kill the others
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes of sandbox uid {uid} survive SIGKILL: {pids[:10]}")
+        time.sleep(0.005)
+
+
+def temp_roots() -> list[str]:
+    """World-writable folders a user without a home can write to, and those one level inside them."""
+    roots = []
+    for root in dict.fromkeys([*TEMP_ROOTS, tempfile.gettempdir()]):
+        try:
+            info = os.lstat(root)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+            roots.append(root)
+            roots += [entry.path for entry, inner in listing(root)
+                      if stat.S_ISDIR(inner.st_mode) and inner.st_mode & stat.S_IWOTH and inner.st_uid == 0]
+    return roots
+
+
+def entries_of(uid: int, roots) -> list[tuple[os.DirEntry, os.stat_result]]:
+    """(entry, lstat) of the top-level entries of `roots` owned by `uid`."""
+    return [(entry, info) for root in roots for entry, info in listing(root) if info.st_uid == uid]
+
+
+def remove_leftovers(uid: int) -> None:
+    """Delete the files and folders `uid` owns in the world-writable folders, and its System V IPC objects."""
+    for entry, info in entries_of(uid, temp_roots()):
+        try:
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: never follows a link inside
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    _remove_ipc(uid)
+
+
+def ipc_objects(uid: int):
+    """(kind, id, bytes) of the System V shared memory segments and message queues `uid` owns or created."""
+    found = []
+    for kind, size_column in (("shm", "size"), ("msg", "cbytes"), ("sem", None)):
+        try:
+            rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        if not rows:
+            continue
+        header = rows[0].split()
+        for row in rows[1:]:
+            fields = dict(zip(header, row.split()))
+            try:
+                if uid in (int(fields["uid"]), int(fields["cuid"])):
+                    ident = int(fields[{"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]])
+                    found.append((kind, ident, int(fields[size_column]) if size_column else 0))
+            except (KeyError, ValueError):
+                continue
+    return found
+
+
+def _remove_ipc(uid: int) -> None:
+    objects = ipc_objects(uid)
+    if not objects:
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    for kind, ident, _ in objects:
+        if kind == "shm":
+            libc.shmctl(ident, IPC_RMID, None)
+        elif kind == "msg":
+            libc.msgctl(ident, IPC_RMID, None)
+        else:
+            libc.semctl(ident, 0, IPC_RMID)
