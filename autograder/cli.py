@@ -172,14 +172,19 @@ def cmd_gradebook(args) -> int:
     return 0
 
 
+def _named_exercise(course, exercise_id: str):
+    """The exercise `exercise_id` of `course`, or a UsageError that lists the ids there are."""
+    try:
+        return course.exercise(exercise_id)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
 def cmd_check(args) -> int:
     from autograder.public import NothingToCheck, file_to_check, run_public_checks
 
     root, course = _course(args)
-    try:
-        exercise = course.exercise(args.exercise)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+    exercise = _named_exercise(course, args.exercise)
     try:
         path, why = file_to_check(root, exercise, args.path, Path.cwd())
     except NothingToCheck as exc:
@@ -193,10 +198,7 @@ def cmd_audit(args) -> int:
     from autograder.audit.report import run_audit, write_json
 
     root, course = _course(args)
-    try:
-        exercise = course.exercise(args.exercise)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+    exercise = _named_exercise(course, args.exercise)
 
     def progress(items, what):
         return tqdm(items, desc=f"{exercise.id}: {what}", unit="mutant", file=sys.stderr, disable=args.quiet)

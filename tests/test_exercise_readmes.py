@@ -41,8 +41,8 @@ mean full marks.
 other shapes, sizes and seeds, hard inputs such as extreme values, the properties the docstrings
 promise (shapes, dtypes, devices, gradients), the common mistakes, which the feedback names, and,
 where the exercise has one, a short training run of a model built from your functions. A function
-that calls another of your functions is judged with a correct version of the other in its place,
-so one mistake costs points only once. Arrays and tensors you return keep the dtype of the inputs,
+that calls another of your functions is judged again with a stand-in for the other (a function of
+the same interface, given to the reference's version too), so one mistake costs points only once. Arrays and tensors you return keep the dtype of the inputs,
 and tensors their device (computing in float64 inside is fine).
 
 **When you see the feedback.** After you submit: on Gradescope a few minutes later, or, if your

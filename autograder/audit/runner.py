@@ -70,9 +70,10 @@ def other_inputs(checks, names, reference_file: Path) -> dict:
         probe = checks.probes[name]
         rng = np.random.default_rng(zlib.crc32(name.encode()) + SECOND_SEED)
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
-    from autograder import reference_pieces
+    from autograder import stand_in_inputs
+    from autograder.grading import import_file
 
-    return reference_pieces.attach(checks.probes, names, inputs, reference_file)
+    return stand_in_inputs.attach(checks.probes, names, inputs, import_file(reference_file, reference_file.stem))
 
 
 def outputs_of(checks, module, names, inputs) -> dict:
@@ -112,7 +113,7 @@ class Auditor:
         self.timeout_s = timeout_s
         reference_file = grading.reference_path(root, exercise_id, module_name)
         reference = grading.import_file(reference_file, module_name)
-        self.inputs = {"grader": grading.probe_inputs(self.checks, self.names, reference_file),
+        self.inputs = {"grader": grading.probe_inputs(self.checks, self.names, reference_file=reference_file),
                        "other": other_inputs(self.checks, self.names, reference_file)}
         self.expected = {seed: outputs_of(self.checks, reference, self.names, inputs)
                          for seed, inputs in self.inputs.items()}

@@ -80,16 +80,18 @@ VARIANT_META = ("substituted", "skipped")
 
 
 def variant(ev: Evidence, label: str) -> Evidence:
-    """The evidence of one run recorded by `probekit.given_reference` ("" = the student's own run)."""
+    """The evidence of one run recorded by `probekit.given_stand_ins` ("" = the student's own run), with the
+    reference's run of the same variant (the same stand-ins) as its reference."""
     prefix = f"{label}{VARIANT}" if label else ""
 
     def keep(key):
         own = key.startswith(prefix) if prefix else VARIANT not in key
         return own and key[len(prefix):] not in VARIANT_META
 
-    student = {key[len(prefix):]: value for key, value in ev.student.items() if keep(key)}
-    types = {key[len(prefix):]: value for key, value in ev.types.items() if keep(key)}
-    return Evidence(ev.inputs, student, types, {k: v for k, v in ev.reference.items() if VARIANT not in k})
+    def strip(values):
+        return {key[len(prefix):]: value for key, value in values.items() if keep(key)}
+
+    return Evidence(ev.inputs, strip(ev.student), strip(ev.types), strip(ev.reference))
 
 
 def _verdict(judge, ev: Evidence) -> Verdict:
@@ -111,14 +113,18 @@ def _names(pieces) -> str:
     return pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + " and " + pieces[-1]
 
 
-def judge_given(ev: Evidence, judge, variants: dict) -> Verdict:
-    """Judge a function on its own: given the reference's pieces where the student's pieces change the outcome.
+def judge_given(ev: Evidence, judge, variants: dict, given_judge=None) -> Verdict:
+    """Judge a function on its own: with stand-ins where the student's pieces change the outcome.
 
-    variants: label -> the student's functions that variant replaced with the reference's, in the order
-    to try (fewest pieces first); the student's own run is always tried first. The verdict is the own
-    run's when it passes; else the first variant that passes earns full credit with feedback that says
-    "correct, given your X"; else the last (most substituted) variant judges the function's own mistake.
+    variants: label -> the student's functions that variant replaced with the probe's stand-ins (decoys
+    of the same interface, not the answers), in the order to try (fewest pieces first); the student's
+    own run is always tried first. The verdict is the own run's when it passes; else the first variant
+    that passes earns full credit with feedback that says "correct, given your X"; else the last (most
+    replaced) variant judges the function's own mistake. A variant's evidence has the reference's run
+    with the same stand-ins as its reference; `given_judge` judges variants where `judge` computes its
+    expected values from the true pieces' formulas (default: `judge` itself).
     """
+    given_judge = given_judge or judge
     own = _verdict(judge, variant(ev, ""))
     if own.fraction >= 1:
         return own
@@ -126,21 +132,42 @@ def judge_given(ev: Evidence, judge, variants: dict) -> Verdict:
     for label, pieces in variants.items():
         if ev.student.get(f"{label}{VARIANT}skipped"):  # the student's pieces behave like the reference's: same as own
             continue
-        given = _verdict(judge, variant(ev, label))
+        given = _verdict(given_judge, variant(ev, label))
         pieces = ev.student.get(f"{label}{VARIANT}substituted") or pieces  # only those that differ from the reference's
         if given.fraction >= 1:
             names, its = _names(pieces), "its" if len(pieces) == 1 else "their"
             # The own run's diagnosis is not repeated: it compares with correct pieces, so it may blame this function.
-            return Verdict(1.0, f"correct, given your {names}: with the reference's in place of yours this check "
-                                f"passes, so what goes wrong with yours comes from your {names}, judged in {its} own "
-                                "checks")
+            return Verdict(1.0, f"correct, given your {names}: run with stand-ins in place of yours (other functions "
+                                f"of the same interface, used the same way in the reference's run) this check passes, "
+                                f"so what goes wrong with yours comes from your {names}, judged in {its} own checks")
         last, last_pieces = given, pieces
     if last is own or last.fraction < own.fraction:
         return own
+    from autograder.checks.diagnostics import is_generic
+
+    if last.fraction == own.fraction and own.feedback and not is_generic(own.feedback):
+        return own  # it names the mistake against the true pieces; a run with stand-ins can only compare
     if last.feedback == own.feedback:
         return last
-    return Verdict(last.fraction, f"{last.feedback} (judged with the reference's {_names(last_pieces)} in place of "
-                                  "yours, so that only this function's own mistakes count here)")
+    return Verdict(last.fraction, f"{last.feedback} (judged with stand-ins in place of your {_names(last_pieces)}, "
+                                  "so that only this function's own mistakes count here)")
+
+
+def matches_reference(*keys, what=None):
+    """A judge for runs with stand-ins: the student's outputs `keys` equal the reference's run with the same
+    stand-ins (used where the usual judge computes its expectation from the true pieces)."""
+
+    def judge(ev):
+        for key in keys:
+            expected = np.asarray(ev.reference[key], dtype=float)
+            got = as_array(ev.student.get(key), what or key, expected.shape, ev.types.get(key))
+            if not close(got, expected, rtol=1e-4, atol=1e-6):
+                from autograder.checks.diagnostics import describe_difference
+
+                raise Mistake(describe_difference(got, expected, what or key))
+        return 1.0
+
+    return judge
 
 
 # ---------------------------------------------------------------- dtype and device

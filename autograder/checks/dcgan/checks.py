@@ -3,7 +3,7 @@
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.dcgan.probes import INIT_GIVEN
+from autograder.checks.dcgan.probes import INIT_GIVEN, STAND_IN_INIT
 from autograder.checks.judging import as_array, judge_given, require_finite
 
 CHECKS = CheckSet("autograder.checks.dcgan.probes")
@@ -133,7 +133,7 @@ def init_batchnorm(ev):
 
 @CHECKS.check("Generator and Discriminator are initialised with init_weights when built", points=1, probe="init")
 def models_initialised(ev):
-    return judge_given(ev, _models_initialised, INIT_GIVEN)
+    return judge_given(ev, _models_initialised, INIT_GIVEN, given_judge=_models_initialised_by_stand_in)
 
 
 def _models_initialised(ev):
@@ -144,4 +144,20 @@ def _models_initialised(ev):
         if np.any(np.asarray(ev.student[key]) != 0):
             raise Mistake(f"the models' {what} are not 0 after construction: call self.apply(init_weights) "
                           "at the end of __init__")
+    return 1.0
+
+
+def _models_initialised_by_stand_in(ev):
+    """With the stand-in init_weights in place of the student's, the models' weights must be the stand-in's:
+    convolution weights within ±0.1 and spread over it, biases 0.1, BatchNorm scales 0.5 and shifts 0.25."""
+    bound = STAND_IN_INIT["conv_bound"]
+    conv_w = np.asarray(ev.student["conv_w"], dtype=float)
+    if conv_w.size < 100 or np.max(np.abs(conv_w)) > bound or not 0.8 * bound / 3**0.5 < np.std(conv_w) < bound:
+        raise Mistake("the models' convolution weights are not those init_weights gives them after construction: call "
+                      "self.apply(init_weights) at the end of __init__")
+    for key, value in (("conv_b", STAND_IN_INIT["conv_bias"]), ("bn_w", STAND_IN_INIT["bn_weight"]),
+                       ("bn_b", STAND_IN_INIT["bn_bias"])):
+        if not np.allclose(np.asarray(ev.student[key], dtype=float), value):
+            raise Mistake("the models' BatchNorm or bias parameters are not those init_weights gives them: call "
+                          "self.apply(init_weights) at the end of __init__, after every layer is built")
     return 1.0

@@ -7,7 +7,7 @@ a seed, so the trusted side can rebuild the same networks and compare weights.
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, meta_result, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
 PROBES = ProbeSet()
@@ -15,11 +15,28 @@ PROBES = ProbeSet()
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
 SMOKE_SEED = 0
-# gan_train_step is judged on its own: again with the reference's losses in place of the student's
-# (label -> the losses substituted), so that a wrong loss costs points only in the loss checks.
+# gan_train_step is judged on its own: again with stand-in losses in place of the student's (label -> the
+# losses replaced), as the reference's step is, so that a wrong loss costs points only in the loss checks.
 GIVEN_LOSSES = {"given_d": ("discriminator_loss",), "given_g": ("generator_loss",),
                 "given_losses": ("discriminator_loss", "generator_loss")}
 STEP_RUNS = {"": (), **GIVEN_LOSSES}
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+
+
+def _least_squares_discriminator_loss(real_logits, fake_logits):
+    """Stand-in for discriminator_loss: the least-squares GAN's (Mao et al., 2017), on the raw outputs."""
+    return 0.5 * ((real_logits - 1.0) ** 2).mean() + 0.5 * (fake_logits**2).mean()
+
+
+def _least_squares_generator_loss(fake_logits):
+    """Stand-in for generator_loss: the least-squares GAN's."""
+    return 0.5 * ((fake_logits - 1.0) ** 2).mean()
+
+
+STAND_INS = {"discriminator_loss": _least_squares_discriminator_loss,
+             "generator_loss": _least_squares_generator_loss}
 
 
 def _tensor(array):
@@ -168,8 +185,8 @@ def _fresh_and_stale(gan, inputs, device):
 
 @PROBES.probe(inputs=_step_inputs, stand_ins=GIVEN_LOSSES["given_losses"])
 def train_step(gan, inputs, device):
-    """Two calls of the student's step: with the student's losses, and with the reference's (see STEP_RUNS)."""
-    return given_reference(gan, inputs, STEP_RUNS, lambda: _fresh_and_stale(gan, inputs, device))
+    """Two calls of the student's step: with the student's losses, and with stand-in losses (see STEP_RUNS)."""
+    return given_stand_ins(gan, inputs, STEP_RUNS, lambda: _fresh_and_stale(gan, inputs, device), STAND_INS)
 
 
 # ---------------------------------------------------------------- training smoke test
@@ -186,16 +203,6 @@ def _train_on_ring(gan, device):
     return {"generator": linear_parameters(generator)}
 
 
-@PROBES.probe(time_s=150, reference=False, stand_ins=GIVEN_LOSSES["given_losses"])
-def smoke_ring(gan, inputs, device):
-    """Train the course GAN on the ring of 8 Gaussians with the student's step (and again with the
-    reference's losses in it); return the generators."""
-    if device == "cpu":
-        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
-    runs = {"": (), "given_losses": GIVEN_LOSSES["given_losses"]}
-    return given_reference(gan, inputs, runs, lambda: _train_on_ring(gan, device), trials=_loss_trials(device))
-
-
 def _loss_trials(device):
     """Arguments on which the student's losses are compared with the reference's before training again."""
 
@@ -203,3 +210,14 @@ def _loss_trials(device):
         return lambda: ((torch.randn(n, 1) * 4).to(device).requires_grad_(),)
 
     return {"discriminator_loss": lambda: logits(6)() + logits(9)(), "generator_loss": logits(9)}
+
+
+@PROBES.probe(time_s=150, reference=False, stand_ins=GIVEN_LOSSES["given_losses"], trials=_loss_trials)
+def smoke_ring(gan, inputs, device):
+    """Train the course GAN on the ring of 8 Gaussians with the student's step (and again with stand-in
+    losses in place of those that behave differently from the reference's); return the generators."""
+    if device == "cpu":
+        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
+    runs = {"": (), "given_losses": GIVEN_LOSSES["given_losses"]}
+    return given_stand_ins(gan, inputs, runs, lambda: _train_on_ring(gan, device), STAND_INS,
+                           trials=_loss_trials(device))

@@ -10,7 +10,8 @@ import numpy as np
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.gmm import probes
-from autograder.checks.judging import (as_array, as_float, close, judge_given, named_mistake, require_finite)
+from autograder.checks.judging import (as_array, as_float, close, judge_given, matches_reference, named_mistake,
+                                       require_finite)
 
 CHECKS = CheckSet("autograder.checks.gmm.probes")
 LOG_2PI = np.log(2 * np.pi)
@@ -307,7 +308,7 @@ def _fit_outputs(ev):
 
 @CHECKS.check("fit_gmm: agrees with scikit-learn's GaussianMixture from the same start", points=2, probe="fit")
 def fit_matches_sklearn(ev):
-    return judge_given(ev, _fit_matches_sklearn, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_matches_sklearn, probes.FIT_GIVEN, given_judge=_fit_given)
 
 
 def _fit_matches_sklearn(ev):
@@ -347,6 +348,21 @@ def _fit_matches_sklearn(ev):
     return Verdict(score, "; ".join(problems))
 
 
+def _fit_given(ev):
+    """With stand-in E- and M-steps (not the Gaussian ones) fit_gmm is compared with the reference's fit_gmm run
+    with the same stand-ins: same iterations, same history, same parameters."""
+    history = as_array(ev.student["history"], "history")
+    expected = np.asarray(ev.reference["history"], dtype=float)
+    if history.shape != expected.shape:
+        raise Mistake(f"EM ran {history.size} iterations where the reference's fit_gmm, given the same E- and M-steps, "
+                      f"runs {expected.size} (check the stopping rule and max_iter)")
+    return matches_reference("history", "weights", "means", "covs")(ev)
+
+
+def _fit_short_given(ev):
+    return matches_reference("history", "means")(ev)
+
+
 def _require_progress(history):
     """EM from these starts (unit covariances, means on data points) always raises the log-likelihood a lot."""
     if not history[-1] > history[0] + 1e-6 * max(1.0, abs(history[0])):
@@ -356,7 +372,7 @@ def _require_progress(history):
 
 @CHECKS.check("fit_gmm: the log-likelihood never decreases", points=1, probe="fit")
 def fit_monotone(ev):
-    return judge_given(ev, _fit_monotone, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_monotone, probes.FIT_GIVEN, given_judge=_fit_given)
 
 
 def _fit_monotone(ev):
@@ -375,7 +391,7 @@ def _fit_monotone(ev):
 
 @CHECKS.check("fit_gmm: stops after max_iter iterations", points=1, probe="fit_short")
 def fit_max_iter(ev):
-    return judge_given(ev, _fit_max_iter, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_max_iter, probes.FIT_GIVEN, given_judge=_fit_short_given)
 
 
 def _fit_max_iter(ev):

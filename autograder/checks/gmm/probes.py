@@ -2,13 +2,49 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, unpack
 
 PROBES = ProbeSet()
-# A function that calls other contract functions is also run with the reference's in their place (label ->
-# pieces), so that a mistake in log_gaussian_pdf costs only in its own checks, not again in e_step's and fit_gmm's.
+# A function that calls other contract functions is also run with stand-ins in their place (label -> pieces),
+# as the reference's is, so that a mistake in log_gaussian_pdf costs only in its own checks, not again in
+# e_step's and fit_gmm's.
 E_STEP_GIVEN = {"given_pdf": ("log_gaussian_pdf",)}
 FIT_GIVEN = {"given_e": ("e_step",), "given_m": ("m_step",), "given_em": ("e_step", "m_step")}
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+
+
+def _laplace_log_pdf(X, mean, cov):
+    """Stand-in for log_gaussian_pdf: a product of Laplace densities whose variances are cov's diagonal, (N,)."""
+    scale = np.sqrt(np.diag(cov) / 2.0)  # (D,) a Laplace(b) has variance 2b²
+    return -np.sum(np.abs(np.asarray(X, dtype=float) - mean) / scale + np.log(2.0 * scale), axis=1)
+
+
+def _laplace_e_step(X, weights, means, covs):
+    """Stand-in for e_step: soft assignments under the Laplace mixture above, and its mean log-density."""
+    from scipy.special import logsumexp, softmax
+
+    scores = np.stack([np.log(w) + _laplace_log_pdf(X, m, c) for w, m, c in zip(weights, means, covs)], axis=1)
+    return softmax(scores, axis=1), float(np.mean(logsumexp(scores, axis=1)))
+
+
+def _median_m_step(X, resp, reg_covar=1e-6):
+    """Stand-in for m_step: hard assignments, each component's median and its mean absolute deviations."""
+    X = np.asarray(X, dtype=float)
+    K, D = resp.shape[1], X.shape[1]
+    labels = np.argmax(resp, axis=1)
+    weights = (np.bincount(labels, minlength=K) + 1.0) / (len(X) + K)
+    means, covs = np.empty((K, D)), np.empty((K, D, D))
+    for k in range(K):
+        members = X[labels == k] if np.any(labels == k) else X
+        means[k] = np.median(members, axis=0)
+        spread = np.mean(np.abs(members - means[k]), axis=0) + 0.1
+        covs[k] = np.diag(2.0 * spread**2) + reg_covar * np.eye(D)
+    return weights, means, covs
+
+
+STAND_INS = {"log_gaussian_pdf": _laplace_log_pdf, "e_step": _laplace_e_step, "m_step": _median_m_step}
 
 
 def random_spd(rng, D, scale=1.0):
@@ -64,7 +100,7 @@ def _call_e_step(gmm, inputs):
 
 @PROBES.probe(inputs=_e_step_inputs, stand_ins=("log_gaussian_pdf",))
 def e_step(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs), STAND_INS)
 
 
 def _far_inputs(rng):
@@ -77,7 +113,7 @@ def _far_inputs(rng):
 
 @PROBES.probe(inputs=_far_inputs, stand_ins=("log_gaussian_pdf",))
 def e_step_far(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs), STAND_INS)
 
 
 def _m_step_inputs(rng):
@@ -107,7 +143,7 @@ def _fit_inputs(rng):
 
 @PROBES.probe(inputs=_fit_inputs, time_s=None, stand_ins=("e_step", "m_step"))
 def fit(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit(gmm, inputs), STAND_INS)
 
 
 def _fit(gmm, inputs):
@@ -130,7 +166,7 @@ def _fit(gmm, inputs):
               stand_ins=("e_step", "m_step"))
 def fit_short(gmm, inputs, device):
     """max_iter is honoured even when EM has not converged."""
-    return given_reference(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit_short(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit_short(gmm, inputs), STAND_INS)
 
 
 def _fit_short(gmm, inputs):

@@ -6,7 +6,8 @@ from scipy.special import logsumexp
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.diagnostics import describe_difference
 from autograder.checks.iwae.probes import BOUND_GIVEN
-from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite)
+from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, matches_reference, named_mistake,
+                                       require_finite)
 
 CHECKS = CheckSet("autograder.checks.iwae.probes")
 
@@ -59,7 +60,7 @@ def lme_extreme(ev):
 
 @CHECKS.check("iwae_bound: matches the reference, shape (B,), for k = 50", points=2, probe="bound")
 def bound_values(ev):
-    return judge_given(ev, _bound_values, BOUND_GIVEN)
+    return judge_given(ev, _bound_values, BOUND_GIVEN, given_judge=matches_reference("k50", what="iwae_bound"))
 
 
 def _bound_values(ev):
@@ -83,7 +84,7 @@ def _bound_values(ev):
 
 @CHECKS.check("iwae_bound: with k = 1 it equals the one-sample ELBO", points=0.5, probe="bound")
 def bound_k1(ev):
-    return judge_given(ev, _bound_k1, BOUND_GIVEN)
+    return judge_given(ev, _bound_k1, BOUND_GIVEN, given_judge=matches_reference("k1", what="iwae_bound (k = 1)"))
 
 
 def _bound_k1(ev):

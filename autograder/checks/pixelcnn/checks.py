@@ -118,11 +118,16 @@ def _conv(x, weight, bias, k):
 
 @CHECKS.check("MaskedConv2d: output equals a convolution with the masked weights", points=3, probe="conv_output")
 def conv_output(ev):
-    return judge_given(ev, _conv_output, probes.GIVEN_MASK)
+    return judge_given(ev, _conv_output, probes.GIVEN_MASK, given_judge=lambda given: _conv_output(given, _stand_in_mask))
 
 
-def _conv_output(ev):
-    """Behaviour only: y must equal conv2d(x, weight * mask, bias) with `weight` read from the layer."""
+def _stand_in_mask(k: int, mask_type: str) -> np.ndarray:
+    return probes.STAND_INS["causal_mask"](k, mask_type).numpy()
+
+
+def _conv_output(ev, mask=reference_mask):
+    """Behaviour only: y must equal conv2d(x, weight * mask, bias) with `weight` read from the layer (and `mask`
+    the stand-in's when the layer was built with it)."""
     correct, problems = 0, []
     for i, (c_in, c_out, k, mask_type, kwargs) in enumerate(probes.CONV_CASES):
         x = ev.inputs[f"x{i}"]
@@ -138,8 +143,8 @@ def _conv_output(ev):
         except Mistake as mistake:
             problems.append(str(mistake))
             continue
-        expected = _conv(x, weight * reference_mask(k, mask_type), bias, k)
-        if not np.any(weight * reference_mask(k, mask_type)):  # a zero layer equals every masked convolution
+        expected = _conv(x, weight * mask(k, mask_type), bias, k)
+        if not np.any(weight * mask(k, mask_type)):  # a zero layer equals every masked convolution
             problems.append(f"{case}: its weights are all zero where the mask keeps them, so nothing shows the mask at "
                             "work: keep nn.Conv2d's random initialisation")
             continue

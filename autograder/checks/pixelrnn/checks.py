@@ -6,7 +6,7 @@ import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.diagnostics import describe_difference
-from autograder.checks.judging import as_array, close, judge_given, judge_meta, named_mistake
+from autograder.checks.judging import as_array, close, judge_given, judge_meta, matches_reference, named_mistake
 from autograder.checks.pixelrnn.probes import ROUND_TRIP_GIVEN, SHAPES
 
 CHECKS = CheckSet("autograder.checks.pixelrnn.probes")
@@ -117,7 +117,8 @@ def unskew_values(ev):
 
 @CHECKS.check("unskew(skew(x)) gives back x", points=0.5, probe="round_trip")
 def round_trip(ev):
-    return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN)
+    keys = [f"x{i}" for i in range(len(SHAPES))]
+    return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN, given_judge=matches_reference(*keys, what="unskew(skew(x))"))
 
 
 def _round_trip(ev):

@@ -15,7 +15,8 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite)
+from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, matches_reference, named_mistake,
+                                       require_finite)
 from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.vae import probes
 
@@ -337,7 +338,7 @@ def _elbo_value(ev, reference):
 @CHECKS.check("elbo: per-example log-likelihood − KL, shape (B,)", points=2, probe="elbo")
 def elbo_values(ev):
     """Judged given correct terms: a mistake in bernoulli_log_likelihood or the KL costs only in their own checks."""
-    return judge_given(ev, _judge_elbo_values, probes.ELBO_GIVEN)
+    return judge_given(ev, _judge_elbo_values, probes.ELBO_GIVEN, given_judge=matches_reference("elbo"))
 
 
 def _judge_elbo_values(ev):
@@ -361,7 +362,8 @@ def _judge_elbo_values(ev):
               "∂/∂logvar = (1 − exp(logvar)) / 2)", points=1, probe="elbo")
 def elbo_gradients(ev):
     """What trains the decoder and the encoder; judged given correct terms, like the values."""
-    return judge_given(ev, _judge_elbo_gradients, probes.ELBO_GIVEN)
+    return judge_given(ev, _judge_elbo_gradients, probes.ELBO_GIVEN,
+                       given_judge=matches_reference("logits_grad", "mu_grad", "logvar_grad", what="the ELBO's gradient"))
 
 
 def _judge_elbo_gradients(ev):

@@ -2,18 +2,50 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet, given_reference, meta_result
+from autograder.sandboxed.probekit import ProbeSet, given_stand_ins, meta_result
 
 PROBES = ProbeSet()
 KIT_PACKAGES = ["genmodels"]  # the course VAE and its training loop, for the smoke test
 
 DRAWS = 2000  # calls of reparameterize for the sampling statistics
 TERMS = ("bernoulli_log_likelihood", "kl_to_standard_normal")
-# elbo is judged on its own: again with the reference's terms in place of the student's (label -> pieces).
+# elbo is judged on its own: again with stand-in terms in place of the student's (label -> pieces), as the
+# reference's elbo is.
 ELBO_GIVEN = {"given_ll": ("bernoulli_log_likelihood",), "given_kl": ("kl_to_standard_normal",), "given_terms": TERMS}
-# the smoke test trains with the student's functions, and again with the reference's in place of those that differ.
+# the smoke test trains with the student's functions, and again with stand-ins in place of those that differ from
+# the reference's.
 SMOKE_GIVEN = {"given_terms": TERMS, "given_reparameterize": ("reparameterize",), "given_all": ("reparameterize", *TERMS)}
 SMOKE_STEPS = 1000  # Adam steps (docs/vae.md): enough for a VAE that uses its latents to beat any collapsed one
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+# Each trains a VAE about as well as the true piece, and none is the answer: uniform noise, a Gaussian
+# reconstruction term, and a divergence from a wider prior N(0, 1.5).
+WIDE_PRIOR_VARIANCE = 1.5
+GAUSSIAN_PRECISION = 16.0
+
+
+def _uniform_reparameterize(mu, logvar):
+    """Stand-in for reparameterize: mu + std * u with u uniform of mean 0 and variance 1 (not Gaussian)."""
+    torch = _torch()
+    unit_uniform = (torch.rand_like(mu) * 2.0 - 1.0) * 3.0**0.5
+    return mu + torch.exp(0.5 * logvar) * unit_uniform
+
+
+def _gaussian_reconstruction(x, logits):
+    """Stand-in for bernoulli_log_likelihood: −(precision/2) · squared error of sigmoid(logits) per example, (B,)."""
+    squared_error = (x - _torch().sigmoid(logits)) ** 2
+    return -0.5 * GAUSSIAN_PRECISION * squared_error.flatten(1).sum(dim=1)
+
+
+def _wide_prior_divergence(mu, logvar):
+    """Stand-in for kl_to_standard_normal: KL(q || N(0, WIDE_PRIOR_VARIANCE · I)) per example, (B,)."""
+    ratio = (logvar.exp() + mu * mu) / WIDE_PRIOR_VARIANCE
+    return 0.5 * (ratio - logvar + np.log(WIDE_PRIOR_VARIANCE) - 1.0).sum(dim=1)
+
+
+STAND_INS = {"reparameterize": _uniform_reparameterize, "bernoulli_log_likelihood": _gaussian_reconstruction,
+             "kl_to_standard_normal": _wide_prior_divergence}
 
 
 def _torch():
@@ -172,8 +204,8 @@ def _elbo_run(vae, inputs, device):
 
 @PROBES.probe(inputs=_elbo_inputs, stand_ins=TERMS)
 def elbo(vae, inputs, device):
-    """elbo with the student's two terms, and with the reference's in place of one or both (ELBO_GIVEN)."""
-    return given_reference(vae, inputs, {"": (), **ELBO_GIVEN}, lambda: _elbo_run(vae, inputs, device))
+    """elbo with the student's two terms, and with stand-ins in place of one or both (ELBO_GIVEN)."""
+    return given_stand_ins(vae, inputs, {"": (), **ELBO_GIVEN}, lambda: _elbo_run(vae, inputs, device), STAND_INS)
 
 
 # ---------------------------------------------------------------- training smoke test
@@ -201,11 +233,11 @@ def _trials(device):
             "kl_to_standard_normal": lambda: (leaf(4, 3), leaf(4, 3))}
 
 
-@PROBES.probe(reference=False, time_s=120, stand_ins=("reparameterize", *TERMS))
+@PROBES.probe(reference=False, time_s=120, stand_ins=("reparameterize", *TERMS), trials=_trials)
 def train(vae, inputs, device):
-    """Train the course VAE with the student's reparameterize and elbo (and again with the reference's pieces in
-    place of those that behave differently); return the trained weights."""
+    """Train the course VAE with the student's reparameterize and elbo (and again with stand-ins in place of the
+    pieces that behave differently from the reference's); return the trained weights."""
     if device == "cpu":
         _torch().set_num_threads(1)  # a small MLP gains nothing from threads; on a busy CPU they only contend
     runs = {"": (), **SMOKE_GIVEN}
-    return given_reference(vae, inputs, runs, lambda: _train(vae, device), trials=_trials(device))
+    return given_stand_ins(vae, inputs, runs, lambda: _train(vae, device), STAND_INS, trials=_trials(device))
