@@ -153,7 +153,7 @@ def judge_given(ev: Evidence, judge, variants: dict, given_judge=None) -> Verdic
                                   "so that only this function's own mistakes count here)")
 
 
-def matches_reference(*keys, what=None):
+def matches_reference(*keys, what=None, rtol=1e-4, atol=1e-6):
     """A judge for runs with stand-ins: the student's outputs `keys` equal the reference's run with the same
     stand-ins (used where the usual judge computes its expectation from the true pieces)."""
 
@@ -161,7 +161,7 @@ def matches_reference(*keys, what=None):
         for key in keys:
             expected = np.asarray(ev.reference[key], dtype=float)
             got = as_array(ev.student.get(key), what or key, expected.shape, ev.types.get(key))
-            if not close(got, expected, rtol=1e-4, atol=1e-6):
+            if not close(got, expected, rtol=rtol, atol=atol):
                 from autograder.checks.diagnostics import describe_difference
 
                 raise Mistake(describe_difference(got, expected, what or key))
