@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 EXPECTED = "__expected__|"  # prefix of a probe's inputs holding what the reference's pieces return on its trials
-VARIANT = "|"  # given_reference's outputs: "<variant label>|<key>"
+VARIANT = "|"  # given_stand_ins's outputs: "<variant label>|<key>"
 
 
 class ContractError(Exception):

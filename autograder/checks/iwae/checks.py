@@ -58,6 +58,16 @@ def lme_extreme(ev):
         raise Mistake(mistake)
 
 
+def _log_weight_variants(inputs, k=None) -> dict:
+    """iwae_bound computed with one of the log-weight's terms dropped or of the wrong sign (first k samples)."""
+    px, pz, qz = (inputs[key][:k] for key in ("log_px", "log_pz", "log_qz"))
+    rule = ": log w = log p(x|z) + log p(z) − log q(z|x)"
+    return {f"the sign of log p(z) is wrong{rule}": _lme(px - pz - qz, 0),
+            f"log p(z) is missing from the log-weights{rule}": _lme(px - qz, 0),
+            f"log q(z|x) is missing from the log-weights{rule}": _lme(px + pz, 0),
+            f"log p(x|z) is missing from the log-weights{rule}": _lme(pz - qz, 0)}
+
+
 @CHECKS.check("iwae_bound: matches the reference, shape (B,), for k = 50", points=2, probe="bound")
 def bound_values(ev):
     return judge_given(ev, _bound_values, BOUND_GIVEN, given_judge=matches_reference("k50", what="iwae_bound"))
@@ -75,6 +85,7 @@ def _bound_values(ev):
         "the bound is log-sum-exp of the log-weights: divide by k (subtract log k)": logsumexp(log_w, axis=0),
         "the sign of log q(z|x) is wrong: log w = log p(x|z) + log p(z) − log q(z|x)":
             _lme(ev.inputs["log_px"] + ev.inputs["log_pz"] + ev.inputs["log_qz"], 0),
+        **_log_weight_variants(ev.inputs),
         "the bound is averaged over the batch axis instead of the k samples (axis 0)": None,
     }
     mistake = _judge(value, ev.types["k50"], "iwae_bound", _lme(log_w, 0), variants, hint, sizes={"k": log_w.shape[0]})
@@ -89,7 +100,7 @@ def bound_k1(ev):
 
 def _bound_k1(ev):
     log_w = (ev.inputs["log_px"] + ev.inputs["log_pz"] - ev.inputs["log_qz"])[0]
-    mistake = _judge(ev.student["k1"], ev.types["k1"], "iwae_bound (k = 1)", log_w, {})
+    mistake = _judge(ev.student["k1"], ev.types["k1"], "iwae_bound (k = 1)", log_w, _log_weight_variants(ev.inputs, 1))
     if mistake:
         raise Mistake(mistake)
 
