@@ -379,7 +379,7 @@ def run_probes(exercise_id, module_name, student_file, probes, names, inputs, li
             left = list(names)
             while left:
                 argv = [
-                    "python", "-I", "-c",
+                    "python", "-I", "-u", "-c",  # unbuffered: prints reach the grader whatever ends the process
                     f"import os, sys; os.chdir({box_in!r}); sys.path.insert(0, {kit_in!r}); "
                     "from autograder.sandboxed.runner import main; os._exit(main())",
                     "--probes", f"autograder.checks.{exercise_id}.probes",

@@ -156,7 +156,7 @@ def test_zip_submission(grade, tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("homework/gmm.py", REFERENCE)
     result = grade("gmm", archive)
-    assert result.score == pytest.approx(result.max_score)
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
 def run_cli(*args, cwd=ROOT):

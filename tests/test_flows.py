@@ -144,21 +144,22 @@ def test_trusted_log_det_is_the_sum_of_the_transformed_log_scales():
     torch.testing.assert_close(layer.inverse(layer(x)[0]), x)
 
 
-def test_trusted_density_integrates_to_one_on_the_probe_grid():
-    """The grid probe's flow (its fixed weights) puts all its mass on the grid, finely enough resolved."""
+@pytest.mark.parametrize("seed", [None, 1, 2, 3, 4])
+def test_the_grid_holds_the_exact_flows_mass_for_any_seed(seed):
+    """Whatever weights a grading draws, a correct flow keeps almost all of its mass on the probe's grid."""
     from autograder.checking import load_checks
     from autograder.checks.flows import probes
     from autograder.checks.flows.checks import trusted_layer, trusted_log_prob
     from autograder.grading import probe_inputs
     from genmodels.flows import coupling_mask, grid
 
-    inputs = probe_inputs(load_checks("flows"), ["log_prob_grid"])["log_prob_grid"]
+    inputs = probe_inputs(load_checks("flows"), ["log_prob_grid"], seed)["log_prob_grid"]
     layers = [trusted_layer(2, coupling_mask(2, k), [inputs[f"{k}_w{j}"] for j in range(6)])
               for k in range(probes.GRID_LAYERS)]
     points, _, area = grid(probes.GRID_LIMIT, probes.GRID_POINTS)
     with torch.no_grad():
         log_prob = trusted_log_prob(layers, torch.as_tensor(points)).numpy()
-    assert math.isclose(np.exp(log_prob).sum() * area, 1.0, abs_tol=2e-3)
+    assert 0.97 < np.exp(log_prob).sum() * area < 1.001
 
 
 def test_smoke_weights_must_match_the_course_flow():

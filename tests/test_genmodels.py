@@ -33,3 +33,4 @@ def test_small_adam_matches_torch_optim_adam():
             opt.step()
     for a, b in zip(ours.parameters(), theirs.parameters()):
         torch.testing.assert_close(a, b)
+

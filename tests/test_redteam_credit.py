@@ -19,6 +19,8 @@ CORRECT_ALTERNATIVES = {  # other correct implementations in tests/submissions
     "pixelcnn": ["pixelcnn/correct_loops.py", "pixelcnn/correct_parametrize.py"],
     "pixelrnn": ["pixelrnn/correct_gather.py"],
     "vae": ["vae/correct_distributions/vae.py", "vae/correct_float64_softplus/vae.py"],
+    "flows": ["flows/correct_distributions.py", "flows/correct_loops.py"],
+    "diffusion": ["diffusion/correct_closed_forms.py", "diffusion/correct_loops_float64.py"],
 }
 
 
@@ -114,10 +116,13 @@ def lookup_table_source() -> str:
 
 
 def test_memorised_outputs_earn_nothing(grade, tmp_path):
-    """A table of the outputs every submission once got for the same inputs: full marks then, nothing now."""
+    """A table of the outputs every submission once got for the same inputs: half the marks then, nothing now.
+
+    (It replays the functions called once per input; EM's repeated calls on the same data it cannot tell apart.)
+    """
     source = lookup_table_source()
     replay = import_file(_write(tmp_path / "table.py", source), "gmm_table")
-    assert share("gmm", judge_in_process(ROOT, "gmm", "gmm", replay, seed=None)) == pytest.approx(1.0)
+    assert share("gmm", judge_in_process(ROOT, "gmm", "gmm", replay, seed=None)) >= 0.5
     result = grade("gmm", {"gmm.py": source})
     assert result.score < 0.2 * result.max_score, [(c.name, c.score) for c in result.checks]
 

@@ -221,11 +221,11 @@ def test_limits_hold_from_outside(mode, attack, course, tmp_path):
         assert not [o for uid in range(first, last + 1) for o in sandbox_users.ipc_objects(uid)]
     reported = [int(line.split()[-1]) for line in graded.results["output"].splitlines() if "ATTACK-DONE" in line]
     assert all(got <= BOUNDS[attack] for got in reported), graded.results["output"]
-    if len(reported) < 2:  # stopped at least once: that check scores 0 and says why
-        assert any(t["score"] == 0 and any(words in t["output"] for words in STOPPED) for t in graded.test("fit_gmm")), \
-            graded.feedback("fit_gmm")
-    else:  # refused by the kernel both times: the attack cost nothing, and its checks count
-        assert graded.score_of("fit_gmm") == pytest.approx(graded.max_of("fit_gmm")), graded.feedback("fit_gmm")
+    for check in graded.test("fit_gmm"):  # the checks of the probes it ran in: full marks, or stopped and told why
+        stopped = check["score"] == 0 and any(words in check["output"] for words in STOPPED)
+        assert check["score"] == pytest.approx(check["max_score"]) or stopped, check
+    if not reported:  # never refused by the kernel: the watchdog must have stopped it
+        assert any(check["score"] == 0 for check in graded.test("fit_gmm")), graded.feedback("fit_gmm")
     honest = graded.results["score"] - graded.score_of("fit_gmm")
     assert honest == pytest.approx(FULL - graded.max_of("fit_gmm")), graded.feedback()
 
@@ -244,6 +244,24 @@ while True:
     assert all(f"took longer than {LIMITS['check_time_s']:g} s" in t["output"] for t in graded.test("m_step"))
     assert graded.seconds < LIMITS["time_s"] + 30
     assert graded.score_of("log_gaussian_pdf") == pytest.approx(graded.max_of("log_gaussian_pdf"))
+
+
+@pytest.mark.xfail(strict=True, reason="probes with stand_ins send pieces of the reference solution into the sandbox "
+                                      "as source text (reference_pieces); no sandbox can keep what it is given")
+def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
+    """Code the student controls can read whatever the sandbox holds, and print it into its feedback."""
+    attack = """
+import glob, sys
+for path in glob.glob(sys.argv[sys.argv.index("--inputs") + 1] + "/*.npz"):
+    data = np.load(path, allow_pickle=False)
+    for key in data.files:
+        if data[key].dtype.kind == "U" and "def " in str(data[key]):
+            print("LEAK", path, str(data[key])[:200], flush=True)
+"""
+    graded = grade(course, submit(tmp_path, hostile(REFERENCE, "log_gaussian_pdf", once("leak", attack))), mode,
+                   tmp_path / "results.json")
+    assert_contained(graded, token())
+    assert "LEAK" not in graded.results["output"], graded.results["output"][:2000]
 
 
 def test_banned_module_is_refused_by_the_file_system(mode, course, tmp_path):

@@ -262,7 +262,7 @@ def test_a_zip_with_too_many_members_is_refused_quickly(tmp_path):
     with pytest.raises(SubmissionError, match=f"at most {MAX_ZIP_MEMBERS:,}"):
         with opened(archive):
             pass
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # reading the directory only: unpacking them all took up to a minute
 
 
 def test_a_zip_member_is_never_unpacked_past_its_cap(tmp_path):

@@ -1,28 +1,27 @@
 """The class's gradebook: gradebook.csv, a CSV Canvas's gradebook import accepts, and a terminal summary.
 
 One row per student (a group submission gives each member a row). Only numbers and text from the
-records are written; text that came from a submission is stripped of control characters and, when
-it starts like a spreadsheet formula (= + - @), prefixed with a quote.
+records are written; text that came from a submission goes through `autograder.sanitize.line` and,
+when it starts like a spreadsheet formula (= + - @), gets a leading quote.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 import statistics
 from collections import Counter
 
+from autograder import sanitize
 from autograder.classroom.pages import points
 from autograder.classroom.staging import STATUSES
 
 SUMMARY_ROWS = 30  # a class this small is listed student by student in the terminal summary
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def cell(text) -> str:
-    """A CSV cell safe to open in a spreadsheet."""
-    text = _CONTROL.sub(" ", "" if text is None else str(text))
+    """A CSV cell safe to open in a spreadsheet: one line, no escapes, never a formula."""
+    text = sanitize.line("" if text is None else text, limit=1000)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 

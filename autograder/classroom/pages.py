@@ -1,31 +1,28 @@
 """HTML pages of class grading (feedback pages, the report): one jinja2 environment with autoescape.
 
 Every string that came from a submission (feedback quoting an exception, printed output, file
-names, names) goes through the `shown` filter as well: control characters (ANSI escapes, carriage
-returns) and bidirectional overrides are written as Python escapes (`\x1b`, `\u202e`), so the page
-shows exactly what was there and nothing can restyle or reorder it.
+names, names) goes through the `shown` filter as well (`autograder.sanitize`): terminal escapes are
+removed and other control characters and bidirectional overrides are written as `\x0d`, `\u202e`,
+so nothing can restyle or reorder the page.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from autograder import sanitize
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _picture(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # ESC shows as \x1b, RLO as \u202e
 
 
 def shown(value) -> str:
-    """`value` as text with every invisible or control character made visible (tabs and newlines kept)."""
-    return _CONTROL.sub(_picture, "" if value is None else str(value))
+    """`value` as text: newlines and tabs kept, terminal escapes removed, every other invisible character
+    written as `\\xNN` / `\\uNNNN` (autoescape then handles HTML). Not shortened: the engine bounds feedback."""
+    value = "" if value is None else str(value)
+    return sanitize.text(value, limit=max(len(value), 1))
 
 
 def points(value) -> str:

@@ -61,11 +61,24 @@ def _cell_file(namespace: dict) -> str:
     return files.most_common(1)[0][0] if files else ""
 
 
-def student_module(namespace: dict, module_name: str) -> types.ModuleType:
-    """The notebook's definitions as the module `module_name` the probes expect."""
-    module = types.ModuleType(module_name)
-    module.__dict__.update({k: v for k, v in namespace.items() if not k.startswith("__")})
-    module.__file__ = _cell_file(namespace)  # so feedback can quote the student's line
+def student_module(namespace: dict, module_name: str):
+    """The notebook's globals seen as the module `module_name` the probes expect.
+
+    Its `__dict__` is the notebook's globals themselves, so when a probe puts a reference piece in
+    place of the student's (`probekit.substituted`, e.g. `fit_gmm` judged given the reference's
+    `e_step`), the student's functions, which look their helpers up in those globals, call it.
+    """
+    cell_file = _cell_file(namespace)
+
+    class NotebookModule:
+        __name__ = module_name
+        __file__ = cell_file  # so feedback can quote the student's line
+
+        def __getattr__(self, attribute):
+            raise AttributeError(f"module '{module_name}' has no attribute '{attribute}'")
+
+    module = NotebookModule()
+    module.__dict__ = namespace
     return module
 
 

@@ -46,7 +46,8 @@ def _cell(make, source: str, grade_id: str, solution=False, points=None, locked=
 def hidden_check_cell(exercise: Exercise, index: int, graded: notebooks.GradedCheck):
     code = ("from autograder.exports.kernel import nbgrader_score\n"
             + notebooks.call("nbgrader_score", exercise.id, graded.check.name, graded.points, notebooks.Name("globals()")))
-    source = f"# hidden check {index} ({graded.points:.4g} points): {graded.check.name}\n" + HIDDEN.format(code=code)
+    points = f"{graded.points:.4g} point{'' if graded.points == 1 else 's'}"
+    source = f"# hidden check {index} ({points}): {graded.check.name}\n" + HIDDEN.format(code=code)
     return _cell(new_code_cell, source, f"check_{index:02d}", points=graded.points)
 
 

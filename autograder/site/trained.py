@@ -325,3 +325,106 @@ def dcgan(root: Path, config: DCGANBudget = DCGANBudget()):
     modules, history = _cached(root, "dcgan", ["solutions/dcgan/dcgan.py", "solutions/gan/gan.py"], config,
                                fresh, train)
     return modules["generator"], history
+
+
+@dataclass(frozen=True)
+class DigitDiffusion:
+    """An MLP DDPM on the binarised digits scaled to {-1, 1} (the diffusion and evaluation lectures)."""
+
+    T: int = 200  # diffusion steps: DDPM's linear 1e-4 .. 0.02 over 1,000 steps, compressed 5x
+    beta_start: float = 1e-4
+    beta_end: float = 0.1
+    hidden: int = 256
+    layers: int = 3
+    steps: int = 2000  # digit-like samples; about 15 s on one idle core, so cached
+    batch: int = 128
+    lr: float = 2e-3
+
+
+def digit_diffusion(root: Path, config: DigitDiffusion = DigitDiffusion()):
+    """(denoiser, betas (T,)): the course denoiser (genmodels.diffusion) trained with the reference loss."""
+    from genmodels import diffusion as course
+    from genmodels.data import digits
+
+    ref = solution(root, "diffusion")
+    betas = ref.linear_beta_schedule(config.T, config.beta_start, config.beta_end)
+    model = course.DenoiserConfig(dim=64, hidden=config.hidden, layers=config.layers)
+
+    def train(modules):
+        data = digits().train.reshape(-1, 64) * 2 - 1  # (N, 64) in {-1, 1}
+        trained = course.train_denoiser(course.new_model(model, seed=0), data, ref.ddpm_loss,
+                                        torch.cumprod(1 - betas, 0),
+                                        course.TrainConfig(steps=config.steps, batch_size=config.batch, lr=config.lr))
+        modules["model"].load_state_dict(trained.state_dict())
+
+    modules, _ = _cached(root, "digit-diffusion", ["genmodels/diffusion.py", "solutions/diffusion/diffusion.py"],
+                         config, lambda: {"model": course.Denoiser(model)}, train)
+    return modules["model"], betas
+
+
+@torch.no_grad()
+def diffusion_bound_terms(root: Path, model: nn.Module, x: torch.Tensor, betas: torch.Tensor, seed: int = 0) -> np.ndarray:
+    """(N, T + 1) terms of the negative ELBO, in nats, of binary images x (N, 64) in {-1, 1} under a DDPM
+    with reverse variances sigma_t^2 = beta_t: column 0 is L_T (the prior), column 1 the decoder L_0,
+    and column 1 + i the KL of 0-based step i >= 1 (one sample of x_i per image). Their sum bounds -log P(x).
+
+    The decoder discretises the reverse step's Gaussian at 0: P(x_0 = +1 | x_1) = Phi(mean / sigma_1). The
+    reverse means come from the reference p_sample_step (with zero noise it returns the mean)."""
+    step = solution(root, "diffusion").p_sample_step
+    generator = torch.Generator().manual_seed(seed)
+    betas, x = betas.double(), x.double()
+    alphas, ab = 1 - betas, torch.cumprod(1 - betas, 0)
+    eps = lambda v, t: model(v.float(), t).double()  # noqa: E731 - the model runs in float32
+    terms = [0.5 * (ab[-1] * x**2 + (1 - ab[-1]) - 1 - torch.log(1 - ab[-1])).sum(1)]  # KL(q(x_T | x) || N(0, I))
+    for i in range(len(betas)):
+        x_i = ab[i].sqrt() * x + (1 - ab[i]).sqrt() * torch.randn(x.shape, generator=generator, dtype=torch.float64)
+        mean = step(eps, x_i, i, betas, noise=torch.zeros_like(x_i))  # (N, 64)
+        if i == 0:
+            terms.append(-torch.special.log_ndtr(mean / betas[0].sqrt() * x).sum(1))
+            continue
+        posterior_mean = (ab[i - 1].sqrt() * betas[i] / (1 - ab[i])) * x + (alphas[i].sqrt() * (1 - ab[i - 1]) / (1 - ab[i])) * x_i
+        ratio = (1 - ab[i - 1]) / (1 - ab[i])  # posterior variance / beta_i
+        terms.append(((posterior_mean - mean) ** 2 / (2 * betas[i])).sum(1) + 0.5 * x.shape[1] * (ratio - 1 - torch.log(ratio)))
+    return torch.stack(terms, 1).numpy()
+
+
+@dataclass(frozen=True)
+class DigitFlow:
+    """A RealNVP-style flow of the binarised digits, dequantised with uniform noise (the evaluation lecture)."""
+
+    layers: int = 8
+    hidden: int = 128
+    steps: int = 1500  # about 10 s on one idle core, so cached
+    batch: int = 128
+    lr: float = 2e-3
+
+
+def digit_flow(root: Path, config: DigitFlow = DigitFlow()) -> nn.ModuleList:
+    """The course flow (genmodels.flows) of 64-D digits x + u, u ~ U[0, 1), built from the reference coupling."""
+    from genmodels import flows as course
+    from genmodels.data import digits
+
+    ref = solution(root, "flows")
+    model = course.FlowConfig(dim=64, layers=config.layers, hidden=config.hidden)
+
+    def dequantised_log_prob(layers, x):
+        return ref.flow_log_prob(layers, x + torch.rand_like(x))  # fresh noise in every batch
+
+    def train(modules):
+        trained = course.train_flow(course.make_flow(ref.AffineCoupling, model, seed=0),
+                                    digits().train.reshape(-1, 64), dequantised_log_prob,
+                                    course.TrainConfig(steps=config.steps, batch_size=config.batch, lr=config.lr))
+        modules["model"].load_state_dict(trained.state_dict())
+
+    modules, _ = _cached(root, "digit-flow", ["genmodels/flows.py", "solutions/flows/flows.py"], config,
+                         lambda: {"model": course.make_flow(ref.AffineCoupling, model, seed=0)}, train)
+    return modules["model"]
+
+
+@torch.no_grad()
+def flow_bound(root: Path, layers: nn.ModuleList, x: torch.Tensor, draws: int = 16, seed: int = 0) -> torch.Tensor:
+    """(N,) E_u[log p(x + u)] of binary images x (N, 64), u ~ U[0, 1)^64 averaged over `draws`: a lower
+    bound on the log-probability of the discrete x under the dequantised flow (Jensen)."""
+    generator = torch.Generator().manual_seed(seed)
+    log_prob = solution(root, "flows").flow_log_prob
+    return torch.stack([log_prob(list(layers), x + torch.rand(x.shape, generator=generator)) for _ in range(draws)]).mean(0)

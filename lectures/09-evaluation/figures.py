@@ -1,7 +1,9 @@
 """Figures and tables of the evaluation lecture, computed from the course's own models: the
 independent-Bernoulli baseline, the VAE (genmodels/vae.py with the reference ELBO and IWAE bound),
-the PixelCNN (genmodels/pixelcnn.py with the reference masks and sampler), and the MLP GAN and
-DCGAN of the GAN lecture, all trained and cached by autograder/site/trained.py. Everything is
+the PixelCNN (genmodels/pixelcnn.py with the reference masks and sampler), the MLP GAN and
+DCGAN of the GAN lecture, a dequantised flow (genmodels/flows.py with the reference coupling) and a
+DDPM (genmodels/diffusion.py with the reference loss and sampler), all trained and cached by
+autograder/site/trained.py. Everything is
 measured on the 359 held-out binarised digits of genmodels.data.digits().
 
 Other lectures' models join the tables by adding a row function to LIKELIHOOD_ROWS (a model with a
@@ -22,8 +24,9 @@ from genmodels.data import digits
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["lectures/09-evaluation/figures.py", "genmodels/vae.py", "genmodels/pixelcnn.py", "genmodels/gan.py",
-           "solutions/vae/vae.py", "solutions/iwae/iwae.py", "solutions/pixelcnn/pixelcnn.py",
-           "solutions/gan/gan.py", "solutions/dcgan/dcgan.py"]
+           "genmodels/flows.py", "genmodels/diffusion.py", "solutions/vae/vae.py", "solutions/iwae/iwae.py",
+           "solutions/pixelcnn/pixelcnn.py", "solutions/gan/gan.py", "solutions/dcgan/dcgan.py",
+           "solutions/flows/flows.py", "solutions/diffusion/diffusion.py"]
 D = 64  # pixels per digit
 IWAE_K = 1000  # importance samples for the VAE's log-likelihood estimate
 SAMPLE_SEED = 0
@@ -68,9 +71,45 @@ def pixelcnn_row():
     return "PixelCNN", "exact", -nll.flatten(1).sum(1).numpy()
 
 
-LIKELIHOOD_ROWS = [uniform_row, bernoulli_row, vae_elbo_row, vae_iwae_row, pixelcnn_row]
-# Flows and diffusion models (their lectures) add their rows here: a flow's exact log-likelihood of the
-# dequantised digits, a diffusion model's variational bound.
+def flow_row():
+    layers = course_models.digit_flow(ROOT)
+    bound = course_models.flow_bound(ROOT, layers, held_out().reshape(-1, D))
+    return "flow (8 affine couplings), dequantised", "lower bound (uniform dequantisation)", bound.numpy()
+
+
+def diffusion_bound_terms():
+    """(N, T + 1) terms of the DDPM's negative ELBO on the held-out digits (see trained.diffusion_bound_terms)."""
+    model, betas = course_models.digit_diffusion(ROOT)
+    return course_models.diffusion_bound_terms(ROOT, model, held_out().reshape(-1, D) * 2 - 1, betas)
+
+
+def diffusion_row():
+    terms = _diffusion_terms()["terms"]
+    return "DDPM (MLP denoiser), ELBO", "lower bound", -terms.sum(1)
+
+
+LIKELIHOOD_ROWS = [uniform_row, bernoulli_row, vae_elbo_row, vae_iwae_row, pixelcnn_row, flow_row, diffusion_row]
+
+
+def _diffusion_terms():
+    return course_models.cached_arrays(ROOT, "evaluation-diffusion-terms", SOURCES, "terms",
+                                       lambda: {"terms": diffusion_bound_terms()})
+
+
+def table_diffusion_bound():
+    """Where the DDPM's negative ELBO comes from, in nats per held-out image."""
+    terms = _diffusion_terms()["terms"].mean(0)  # (T + 1,): L_T, L_0, then steps 1 .. T - 1
+    T = len(terms) - 1
+    _, betas = course_models.digit_diffusion(ROOT)
+    ab = torch.cumprod(1 - betas.double(), 0)
+    ratio = ((1 - ab[:-1]) / (1 - ab[1:])).numpy()  # posterior variance / beta at steps 1 .. T - 1
+    fixed_variance = 0.5 * D * float(np.sum(ratio - 1 - np.log(ratio)))  # the part no network can remove
+    parts = [("prior term L_T", terms[0]), ("decoder L_0", terms[1]), ("steps 1-10 (least noise)", terms[2:12].sum()),
+             (f"steps 11-{T - 1}", terms[12:].sum()), ("of these, the fixed variances σ² = β", fixed_variance)]
+    lines = ["| part of the bound | nats per image |", "|---|---:|"]
+    lines += [f"| {name} | {value:.1f} |" for name, value in parts]
+    lines.append(f"| **total** | **{terms.sum():.1f}** |")
+    return "\n".join(lines) + "\n"
 
 
 def _likelihoods():
@@ -137,9 +176,22 @@ def training_digits(n, seed):
     return train[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]]
 
 
+def flow_samples(n, seed):
+    torch.manual_seed(seed)
+    y = course_models.solution(ROOT, "flows").flow_sample(list(course_models.digit_flow(ROOT)), n, D)
+    return torch.floor(y).clamp(0, 1).reshape(n, 1, 8, 8)  # the integer part undoes the dequantisation
+
+
+def diffusion_samples(n, seed):
+    model, betas = course_models.digit_diffusion(ROOT)
+    torch.manual_seed(seed)
+    x = course_models.solution(ROOT, "diffusion").ddpm_sample(model, n, (D,), betas)
+    return (x > 0).float().reshape(n, 1, 8, 8)  # the model works in {-1, 1}
+
+
 SAMPLERS = {"training digits (real)": training_digits, "independent Bernoulli": bernoulli_samples,
-            "VAE": vae_samples, "PixelCNN": pixelcnn_samples, "MLP GAN": mlp_gan_samples, "DCGAN": dcgan_samples}
-# Flows and diffusion models add their samplers here (binary 8x8 images, thresholded at grey level 1/2).
+            "VAE": vae_samples, "PixelCNN": pixelcnn_samples, "MLP GAN": mlp_gan_samples, "DCGAN": dcgan_samples,
+            "flow": flow_samples, "DDPM": diffusion_samples}
 
 
 # --- sample-based metrics ---------------------------------------------------------------------------------
@@ -244,15 +296,18 @@ def fig_likelihoods():
     """The held-out likelihood table as bars, with the kind of each number."""
     rows = likelihoods()
     colours = {"exact": "#2a6f97", "lower bound": "#c8a200"}
-    fig, ax = plt.subplots(figsize=(8, 2.9))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows["names"]) + 1.2))
     names, values = rows["names"], [-m for m in rows["mean"]]
-    ax.barh(names, values, color=[colours.get(k, "#8e6c8a") for k in rows["kinds"]])
+    limit = 1.25 * sorted(values)[-2] if len(values) > 1 else 1.12 * max(values)  # one loose bound may run off
+    ax.barh(names, [min(v, limit) for v in values],
+            color=[colours.get(k.split(" (")[0], "#8e6c8a") for k in rows["kinds"]])
     for y, value in enumerate(values):
-        ax.text(value + 0.3, y, f"{value:.2f}", va="center", fontsize=9)
+        ax.text(min(value, limit) + 0.3, y, f"{value:.2f}" + (" (off the scale)" if value > limit else ""),
+                va="center", fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel("held-out negative log-likelihood, nats per image (lower is better)")
     ax.set_title("blue: exact; gold: a lower bound on log p (an upper bound on the NLL); purple: an estimate", fontsize=9)
-    ax.set_xlim(0, max(values) * 1.12)
+    ax.set_xlim(0, limit * 1.25)
     fig.tight_layout()
     return fig
 

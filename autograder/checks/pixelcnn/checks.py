@@ -327,8 +327,8 @@ def _simulate(shape, n, groups):
     C, H, W = shape
     x = np.zeros((n, C, H * W))
     for group in groups:
-        previous = np.concatenate([np.zeros_like(x[..., :1]), x[..., :-1]], axis=-1)
-        probs = (previous == 0).astype(float)  # logit +100 after a 0, -100 after a 1
+        padded = np.concatenate([np.zeros_like(x[..., :2]), x], axis=-1)
+        probs = (padded[..., 1:-1] == padded[..., :-2]).astype(float)  # logit +100 when pixels p-1, p-2 agree
         x[..., group] = probs[..., group]
     return x.reshape(n, C, H, W)
 
@@ -354,7 +354,7 @@ def sample_order(ev):
             probes.CHAIN_SHAPE, n, [[t] for t in reversed(range(H * W))]),
     }
     named = named_mistake(images, variants, atol=0)
-    raise Mistake(named or "with a model whose pixel is 1 exactly when the previous pixel (raster order) is 0, "
+    raise Mistake(named or "with a model whose pixel is 1 exactly when the two pixels before it (raster order) are equal, "
                   f"sample should give the pattern {expected[0, 0].astype(int).tolist()}; yours gave "
                   f"{np.round(images[0, 0], 3).tolist()}")
 

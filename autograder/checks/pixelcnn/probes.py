@@ -204,7 +204,8 @@ def nll(pixelcnn, inputs, device):
 
 
 class ChainModel(nn.Module):
-    """Deterministic: pixel p is 1 exactly when the previous pixel in raster order is 0 (the first is 1)."""
+    """Deterministic: pixel p is 1 exactly when the two pixels before it in raster order are equal (before the
+    first pixel count as 0), so raster-order sampling gives 1, 0, 0, 1, 0, 0, ..."""
 
     def __init__(self):
         super().__init__()
@@ -212,8 +213,9 @@ class ChainModel(nn.Module):
 
     def forward(self, x):
         flat = x.flatten(2)  # (n, C, H*W)
-        previous = torch.cat([torch.zeros_like(flat[..., :1]), flat[..., :-1]], dim=-1)
-        return (self.scale * (1.0 - 2.0 * previous)).reshape(x.shape)  # +100 after a 0, -100 after a 1
+        padded = torch.cat([torch.zeros_like(flat[..., :2]), flat], dim=-1)
+        equal = (padded[..., 1:-1] == padded[..., :-2]).to(x.dtype)  # pixels p-1 and p-2 agree
+        return (self.scale * (2.0 * equal - 1.0)).reshape(x.shape)  # +100 when they agree, -100 otherwise
 
 
 class ConstantModel(nn.Module):
