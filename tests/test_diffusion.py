@@ -53,6 +53,13 @@ MISTAKES = {
                                              SAMPLING_SMOKE]),
     "sample_skips_last_step": ("stops before t = 0", ["ddpm_sample: T steps"]),
     "sample_runs_upwards": ("run upwards", ["ddpm_sample: T steps", SAMPLING_SMOKE]),
+    "q_sample_coefficients_swapped": ("coefficients are swapped", ["q_sample: sqrt"]),
+    "loss_one_t_per_batch": ("one step per example", ["ddpm_loss: t drawn"]),
+    "loss_model_sees_x0": ("model is given x0", ["ddpm_loss: the mean squared error", "ddpm_loss: x_t = q_sample"]),
+    "step_index_off_by_one": ("off by one", ["p_sample_step: the mean", SAMPLING_SMOKE]),
+    "step_posterior_variance": ("posterior variance", ["p_sample_step: the mean", "p_sample_step: with noise=None",
+                                                      SAMPLING_SMOKE]),
+    "sample_starts_from_zeros": ("starts from zeros", ["ddpm_sample: samples distributed"]),
 }
 ALTERNATIVES = ["correct_closed_forms", "correct_loops_float64"]
 

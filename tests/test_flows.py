@@ -52,6 +52,10 @@ MISTAKES = {
     "sample_not_reversed": ("last layer first", ["flow_sample"]),
     "sample_uses_forward": ("forward maps", ["flow_sample"]),
     "log_det_detached": ("no gradient", ["AffineCoupling.forward: differentiable"]),
+    "log_det_summed_over_batch": ("one value per example", ["AffineCoupling.forward: log_det"]),
+    "base_log_density_averaged": ("averaged over dimensions", ["flow_log_prob: log N", "flow_log_prob: with your"]),
+    "log_prob_returns_nll": ("negative log-likelihood", ["flow_log_prob: log N", "flow_log_prob: with your"]),
+    "sample_uniform_base": ("torch.randn", ["flow_sample"]),
 }
 ALTERNATIVES = ["correct_distributions", "correct_loops"]
 # mistakes whose trained flow must fail the smoke test when evaluated with trusted couplings

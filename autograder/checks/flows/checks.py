@@ -356,6 +356,8 @@ def density_integrates_to_one(ev):
               f"integrates to {exact:.4f}")
     if close(log_prob, expected + LOG_2PI, **VALUE_TOL):
         raise Mistake(f"{report} (2π too much): the base density's constant -(D/2) log(2π) is missing")
+    if close(log_prob, -expected, **VALUE_TOL):
+        raise Mistake(f"{report}: flow_log_prob returns the negative log-likelihood; return log p(x)")
     raise Mistake(f"{report}: a flow's density is normalised automatically only when each log_det is the true "
                   "log |det ∂y/∂x| and flow_log_prob adds them with the full base log-density (see those checks)")
 
@@ -363,10 +365,11 @@ def density_integrates_to_one(ev):
 # ---------------------------------------------------------------- flow_sample
 
 
-def _gaussian_of(maps):
-    """Mean and covariance of x = (f_K ∘ ... ∘ f_1)^{-1}(z) for z ~ N(0, I), with f_k(v) = A_k v + c_k."""
+def _gaussian_of(maps, base_mean=0.0, base_variance=1.0):
+    """Mean and covariance of x = (f_K ∘ ... ∘ f_1)^{-1}(z), with f_k(v) = A_k v + c_k, for z of independent
+    coordinates with the given mean and variance (N(0, I) by default)."""
     dim = maps[0][0].shape[0]
-    mean, cov = np.zeros(dim), np.eye(dim)
+    mean, cov = np.full(dim, base_mean), base_variance * np.eye(dim)
     for matrix, shift in reversed(maps):
         inverse = np.linalg.inv(matrix)
         mean, cov = inverse @ (mean - shift), inverse @ cov @ inverse.T
@@ -413,6 +416,8 @@ def sample_distribution(ev):
          "(x = layers[0].inverse(... layers[-1].inverse(z)))", inverse_in_order),
         ("flow_sample returns the base samples: push z ~ N(0, I) through the layers' inverses",
          (np.zeros(3), np.eye(3))),
+        ("the base samples are uniform on [0, 1) (torch.rand): draw z from the standard normal, torch.randn",
+         _gaussian_of(maps, base_mean=0.5, base_variance=1 / 12)),
     ]
     for description, (mean, cov) in variants:
         if _matches(samples, mean, cov):
