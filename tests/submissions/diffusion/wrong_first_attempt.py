@@ -34,9 +34,9 @@ def p_sample_step(model, x_t, t, betas, noise=None):
     return mean + torch.sqrt(beta) * noise  # mistake: no noise may be added at t = 0
 
 
+@torch.no_grad()
 def ddpm_sample(model, n, shape, betas):
-    x = torch.randn(n, *shape, device=betas.device)
-    with torch.no_grad():
-        for t in range(len(betas) - 1, -1, -1):
-            x = p_sample_step(model, x, t, betas)
-    return x
+    samples = torch.randn((n,) + tuple(shape), device=betas.device)
+    for step in reversed(range(betas.shape[0])):
+        samples = p_sample_step(model, samples, step, betas)
+    return samples
