@@ -135,11 +135,12 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
-def kill_user(uid: int, timeout_s: float = 10.0) -> None:
-    """Stop, then kill, every process of `uid` until none is left (forks between scans are caught next time)."""
+def kill_user(uid: int, timeout_s: float = 10.0, spare=frozenset()) -> None:
+    """Stop, then kill, every process of `uid` but `spare` until none is left (forks between scans are caught
+    next time)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        pids = processes_of(uid)
+        pids = [pid for pid in processes_of(uid) if pid not in spare]
         if not pids:
             return
         for sig in (signal.SIGSTOP, signal.SIGKILL):  # stopped processes cannot fork while we kill the others
