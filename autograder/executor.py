@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import time
 from dataclasses import dataclass, field
@@ -285,13 +284,9 @@ class _Child:
 
 def _empty_box(box: Path) -> None:
     """Delete what the student's code left in its box (all its processes are dead), keeping the outputs."""
-    for entry in os.scandir(box):
-        if entry.name == "out":
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            os.unlink(entry.path)
+    for entry, info in safe_io.listing(box):
+        if entry.name != "out":
+            safe_io.remove(entry.path, info)
 
 
 def run_exercise(session, run) -> RunReport:

@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import socket
-import stat
 import tempfile
 import time
 from contextlib import ExitStack, nullcontext
@@ -322,10 +321,4 @@ class Session:
 def _clear(folder: Path) -> None:
     """Delete everything in `folder`, following no link (a link is deleted, never what it points to)."""
     for entry, info in safe_io.listing(folder):
-        try:
-            if stat.S_ISDIR(info.st_mode):
-                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: never follows a link inside
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            pass
+        safe_io.remove(entry.path, info)
