@@ -52,9 +52,10 @@ def run_tool(tool: str, *args, cwd, timeout=1800) -> subprocess.CompletedProcess
     return done
 
 
-def tolerance(points: float) -> float:
-    """1e-6 of the exercise's points, beyond `course grade` rounding its scores to SCORE_DECIMALS decimals."""
-    return 1e-6 * points + 0.5 * 10 ** -SCORE_DECIMALS
+def same_score(peer: float, ours: float, points: float) -> bool:
+    """Whether a peer grader's score equals `course grade`'s to within 1e-6 of the exercise's points,
+    once rounded as results.json rounds scores (SCORE_DECIMALS decimals)."""
+    return abs(round(peer, SCORE_DECIMALS) - ours) <= 1e-6 * points
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from autograder.exports import leakcheck
 from autograder.exports.nbgrader import export_nbgrader
 from conftest import ROOT
 from export_submissions import (CORE, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
-                                run_tool, submissions, tolerance, with_answer)
+                                run_tool, submissions, same_score, with_answer)
 
 
 
@@ -75,7 +75,7 @@ def test_nbgrader_scores_and_feedback_equal_course_grade(exercise_id, released, 
         expected = baseline(course, exercise_id, source, cache_dir, tmp_path)
         score, max_score, notebook = graded[label]
         assert max_score == pytest.approx(points, abs=1e-6 * points), label
-        assert abs(score - expected["score"]) <= tolerance(points), \
+        assert same_score(score, expected["score"], points), \
             f"{exercise_id}/{label}: nbgrader {score} vs course grade {expected['score']}"
         names = [c["name"] for c in expected["checks"]]
         for name, feedback in lost_feedback(expected):

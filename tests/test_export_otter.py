@@ -18,7 +18,7 @@ from autograder.exports.otter import export_otter
 from autograder.exports.requirements import declared
 from conftest import ROOT
 from export_submissions import (BIN, CORE, ENV, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
-                                run_tool, submissions, tolerance, with_answer)
+                                run_tool, submissions, same_score, with_answer)
 
 
 
@@ -77,7 +77,7 @@ def test_otter_scores_and_feedback_equal_course_grade(exercise_id, assigned, cou
         if label in ("reference", "stub"):  # the public checks (worth no points) run too
             assert question(results, "Public Tests")["status"] == ("passed" if label == "reference" else "failed")
         assert graded["max_score"] == pytest.approx(points, abs=1e-6 * points), label
-        assert abs(graded["score"] - expected["score"]) <= tolerance(points), \
+        assert same_score(graded["score"], expected["score"], points), \
             f"{exercise_id}/{label}: otter {graded['score']} vs course grade {expected['score']}\n{graded['output']}"
         for name, feedback in lost_feedback(expected):
             assert f"{name}" in graded["output"] and feedback in graded["output"], \
