@@ -69,10 +69,14 @@ def submission_section(f: dict, runs: int) -> list[str]:
         f"{o['overhead_cpu_s']:.2f} CPU-s ({o['sandboxed_cpu_s']:.2f} vs {o['in_process_cpu_s']:.2f}) | ≤ 1.5 s: "
         f"{verdict(o['overhead_s'], 1.5)} | same |",
         f"| peak resident memory, the grader's own process | {w['grader_peak'] / 2**20:.0f} MiB | — | same |",
-        f"| peak resident memory, the sandbox (all it started, summed RSS) | {w['sandbox_peak'] / 2**20:.0f} MiB | "
+        f"| peak resident memory, the sandboxes (all it started, RSS summed: shared pages counted in each "
+        f"process, an upper bound) | {w['sandbox_peak'] / 2**20:.0f} MiB | "
         "— (limit 4 GiB per submission) | same |",
         "",
-        f"Score of each run: {w['score']:g} of {f['points']:g} (a run that loses a point fails the benchmark).",
+        f"Score of each run: {w['score']:g} of {f['points']:g} (a run that loses a point fails the benchmark). "
+        "CPU seconds: user + system of every process, sampled every 50 ms while it runs. In-process grading "
+        "runs the reference and the student's code one after the other in one process; `course grade` runs "
+        "the sandboxes beside the reference's computation, so its wall time can be below the sum.",
     ]
     if "per_exercise" in f:
         lines += ["", f"Per exercise, `course grade --exercise X`, a fresh process, median of {runs} "

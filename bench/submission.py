@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,50 @@ from autograder.grading import (grade_submission, import_file, judge_in_process,
                                 reference_outputs, reference_path)
 
 POLL_S = 0.05
+
+
+class TreeCpu:
+    """CPU seconds (user + system) of every descendant of `root`, sampled every POLL_S.
+
+    Resource usage of children is lost when a sandbox is killed (its processes are reaped by no one we wait
+    for), so each process's own CPU time is read while it runs and the last value seen is kept.
+    """
+
+    def __init__(self, root: psutil.Process):
+        self.root, self.seen = root, {}
+
+    def sample(self) -> None:
+        try:
+            members = self.root.children(recursive=True)
+        except psutil.Error:
+            return
+        for member in members:
+            try:
+                times = member.cpu_times()
+                self.seen[(member.pid, member.create_time())] = times.user + times.system
+            except psutil.Error:
+                continue
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+    @contextmanager
+    def sampling(self):
+        """Sample in a thread while the block runs."""
+        done = threading.Event()
+
+        def loop():
+            while not done.wait(POLL_S):
+                self.sample()
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            done.set()
+            thread.join()
 
 
 @dataclass
@@ -61,33 +106,25 @@ def course_grade(folder: Path, exercises=(), device="cpu") -> Timed:
     output = folder / "results.json"
     command = [str(Path(sys.executable).with_name("course")), "grade", str(folder), "--device", device, "--output",
                str(output), "--quiet", *(part for e in exercises for part in ("--exercise", e))]
-    cpu_before = _children_cpu()
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    grader_peak = sandbox_peak = 0
+    cpu = TreeCpu(process)
+    grader_peak = sandbox_peak = grader_cpu = 0.0
     while process.poll() is None:
         try:
             grader_peak = max(grader_peak, process.memory_info().rss)
             sandbox_peak = max(sandbox_peak, sum(_rss(child) for child in process.children(recursive=True)))
+            times = process.cpu_times()
+            grader_cpu = times.user + times.system
         except psutil.Error:
             pass
+        cpu.sample()
         time.sleep(POLL_S)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"course grade failed: {process.stderr.read().decode()[-2000:]}")
     score = json.loads(output.read_text(encoding="utf-8"))["score"]
-    return Timed(seconds, _children_cpu() - cpu_before, grader_peak, sandbox_peak, score)
-
-
-def _children_cpu() -> float:
-    """CPU seconds of every descendant reaped so far (a process's own children count once it is reaped)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _cpu() -> float:
-    """CPU seconds of this process (all its threads) and of its reaped descendants."""
-    return time.process_time() + _children_cpu()
+    return Timed(seconds, grader_cpu + cpu.seconds, int(grader_peak), int(sandbox_peak), score)
 
 
 def _rss(process: psutil.Process) -> int:
@@ -100,18 +137,19 @@ def _rss(process: psutil.Process) -> int:
 def in_process(course, folder: Path, seed: int) -> tuple[float, float]:
     """(wall, CPU) seconds to grade the submission in `folder` in this process, with no sandbox: the same checks
     and inputs."""
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), time.process_time()
     for exercise in course.exercises:
         module = import_file(folder / exercise.student_file, f"bench_{exercise.module_name}")
         judge_in_process(ROOT, exercise.id, exercise.module_name, module, seed=seed)
-    return time.perf_counter() - started, _cpu() - cpu
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def sandboxed(course, folder: Path, seed: int) -> tuple[float, float]:
     """(wall, CPU) seconds of `grade_submission` on `folder`, sandboxes included."""
-    started, cpu = time.perf_counter(), _cpu()
-    result = grade_submission(course, ROOT, folder, seed=seed)
-    times = time.perf_counter() - started, _cpu() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    with TreeCpu(psutil.Process()).sampling() as sandboxes:
+        result = grade_submission(course, ROOT, folder, seed=seed)
+    times = time.perf_counter() - started, time.process_time() - cpu + sandboxes.seconds
     if abs(result.score - result.max_score) > 1e-6:
         raise RuntimeError(f"the reference scored {result.score} of {result.max_score}")
     return times
