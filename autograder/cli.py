@@ -3,6 +3,7 @@
     course validate                      check course.yml against its schema
     course grade SUBMISSION [...]        grade a submission, write Gradescope results
     course check EXERCISE [PATH]         public checks only, for students
+    course audit EXERCISE [--limit N]    mutation-test the hidden checks against the reference
     course grade-all SUBMISSIONS -o OUT  grade a class: results, feedback pages, gradebook, report
     course gradebook OUT [OUT2 ...]      gradebook and report from grade-all output folders (shards)
     course stubs [--check]               regenerate exercise stubs from solutions
@@ -171,19 +172,43 @@ def cmd_gradebook(args) -> int:
     return 0
 
 
+def _named_exercise(course, exercise_id: str):
+    """The exercise `exercise_id` of `course`, or a UsageError that lists the ids there are."""
+    try:
+        return course.exercise(exercise_id)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
 def cmd_check(args) -> int:
     from autograder.public import NothingToCheck, file_to_check, run_public_checks
 
     root, course = _course(args)
-    try:
-        exercise = course.exercise(args.exercise)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+    exercise = _named_exercise(course, args.exercise)
     try:
         path, why = file_to_check(root, exercise, args.path, Path.cwd())
     except NothingToCheck as exc:
         raise UsageError(str(exc)) from None
     return run_public_checks(root, exercise, path, why)
+
+
+def cmd_audit(args) -> int:
+    from tqdm import tqdm
+
+    from autograder.audit.report import run_audit, write_json
+
+    root, course = _course(args)
+    exercise = _named_exercise(course, args.exercise)
+
+    def progress(items, what):
+        return tqdm(items, desc=f"{exercise.id}: {what}", unit="mutant", file=sys.stderr, disable=args.quiet)
+
+    report = run_audit(root, exercise, limit=args.limit, seed=args.seed, with_training=args.with_training,
+                       timeout_s=args.timeout, progress=progress)
+    print(report.render())
+    if args.json:
+        write_json(report, Path(args.json))
+    return 0 if report.passed else 1
 
 
 def cmd_stubs(args) -> int:
@@ -340,6 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_gradebook)
 
     add_check_command(commands)
+
+    p = commands.add_parser("audit", help="mutation-test an exercise's hidden checks against its reference")
+    p.add_argument("exercise", help="exercise id, e.g. gmm")
+    p.add_argument("--limit", type=int, metavar="N", help="grade a random N of the mutants (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="which random N (default: 0)")
+    p.add_argument("--with-training", action="store_true", help="also run the training smoke tests (slow)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to grade one mutant (default: 120)")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_audit)
 
     p = commands.add_parser("stubs", help="regenerate exercise stubs from solutions/")
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date (exit 1 if any)")

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import isolation, reference_pieces, sanitize, static
+from autograder import isolation, sanitize, stand_in_inputs, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
+from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, RunReport, run_exercise
 from autograder.session import ExerciseRun, Session
@@ -33,7 +34,6 @@ from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
-from autograder.sandboxed.probekit import STAND_INS
 from autograder.submission import locate, opened
 
 
@@ -45,7 +45,8 @@ def new_seed() -> int:
 def probe_inputs(checks: CheckSet, names, seed: int | None = None, reference_file: Path | None = None) -> dict:
     """Inputs for each probe: from `seed` mixed with the probe's name, or (seed None) from the name alone.
 
-    With `reference_file`, probes that declare `stand_ins` also get those pieces of the reference.
+    With `reference_file`, probes that declare trials also get what the reference's pieces return on them
+    (`stand_in_inputs`: values only; nothing of the reference's code reaches the sandbox).
     """
     inputs = {}
     for name in names:
@@ -54,7 +55,7 @@ def probe_inputs(checks: CheckSet, names, seed: int | None = None, reference_fil
         rng = np.random.default_rng(entropy)
         inputs[name] = probe.make_inputs(rng) if probe.make_inputs else {}
     if reference_file is not None:
-        reference_pieces.attach(checks.probes, names, inputs, reference_file)
+        stand_in_inputs.attach(checks.probes, names, inputs, import_file(reference_file, reference_file.stem))
     return inputs
 
 
@@ -92,8 +93,8 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
     with the same feedback the sandbox would give. This is the path for notebook kernels
     (nbgrader/otter exports, where no isolation exists) and for fast tests of many submissions.
     `skip` names probes (e.g. training smoke tests) to leave out; `seed` draws other inputs (None: the
-    fixed ones). `stored` is (reference values by probe, stand-in sources by probe) saved beforehand
-    for the fixed inputs, so no solution file is needed (the otter and nbgrader exports store them
+    fixed ones). `stored` is (reference values by probe, the inputs `stand_in_inputs` adds by probe)
+    saved beforehand for the fixed inputs, so no solution file is needed (the otter and nbgrader exports store them
     with the export); by default both come from `root`'s solution.
     """
     from autograder.executor import describe_error
@@ -108,10 +109,10 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
     else:
         if seed is not None:
             raise ValueError("stored reference values belong to the fixed inputs: pass seed=None with stored")
-        reference, stand_ins = stored
+        reference, expected = stored
         inputs = probe_inputs(checks, names)
-        for name in set(names) & set(stand_ins):
-            inputs[name][STAND_INS] = stand_ins[name]
+        for name in set(names) & set(expected):
+            inputs[name].update(expected[name])
     verdicts = {}
     for name in names:
         judged = [c for c in checks.checks if c.probe == name]
@@ -119,7 +120,7 @@ def judge_in_process(root, exercise_id: str, module_name: str, module, skip=(), 
             outcome = run_in_process(checks, module, [name], inputs, device)[name]
         except Exception as exc:  # a wrong submission may raise anything
             error = describe_exception(exc, getattr(module, "__file__", "") or "")
-            message = describe_error(error_of({"error": error}))[1]
+            message = explain_error(describe_error(error_of({"error": error}))[1])
             verdicts.update({c.name: Verdict(0.0, message) for c in judged})
             continue
         ref = reference.get(name, {})
@@ -272,7 +273,7 @@ def _judge(pending: _Pending, report: RunReport) -> None:
     for check in checks.checks:
         outcome = report.outcomes[check.probe]
         if not outcome.ok:
-            verdicts.append((0.0, sanitize.text(outcome.message)))
+            verdicts.append((0.0, explain_error(sanitize.text(outcome.message))))
             continue
         ref = pending.reference.get(check.probe)
         evidence = Evidence(pending.inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})

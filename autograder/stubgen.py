@@ -18,7 +18,7 @@ from pathlib import Path
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-HEADER = "# Generated from solutions/{name} by `course stubs`. Fill in the parts that raise NotImplementedError.\n"
+HEADER = "# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.\n"
 
 
 class StubError(ValueError):

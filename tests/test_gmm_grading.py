@@ -22,6 +22,7 @@ MISTAKES = {
     "hard_assignments": "hard assignments",
     "stops_too_early": "iterations",
     "sum_not_mean_log_likelihood": "summed over data points",
+    "no_final_m_step": "skips its M-step",
 }
 
 

@@ -1,59 +1,37 @@
-"""One mistake costs once: a function that calls other contract functions is judged given the reference's.
+"""One mistake costs once: a function that calls other contract functions is judged with stand-ins for them.
 
-The engine sends the reference's pieces with a probe's inputs (autograder/reference_pieces.py), the probe runs
-the function again with them in place of the student's (probekit.given_reference), and the judge credits it
-with "correct, given your X" when only X was wrong (judging.judge_given). Per-exercise cascades of the GAN,
-VAE and PixelCNN are tested with their catalogues in test_gan.py, test_vae.py and test_pixelcnn.py.
+The probe runs the function again with its module's stand-ins (decoys of the same interface that are not the
+answers) in place of the student's pieces (probekit.given_stand_ins); the reference runs the same probe with
+the same stand-ins, and the judge credits the function with "correct, given your X" when only X was wrong
+(judging.judge_given). Nothing of the reference solution crosses into the sandbox (test_redteam_sandbox.py,
+test_no_answer_reaches_the_sandbox below). Per-exercise cascades of the GAN, VAE and PixelCNN are tested with
+their catalogues in test_gan.py, test_vae.py and test_pixelcnn.py.
 """
 
 from __future__ import annotations
 
 import types
 
+import numpy as np
 import pytest
 
 from autograder import grading
-from autograder.checking import Evidence, Verdict
+from autograder.checking import Evidence, Verdict, load_checks
 from autograder.checks.judging import judge_given
+from autograder.config import load_course
 from autograder.grading import import_file
-from autograder.reference_pieces import pieces_source
-from autograder.sandboxed.probekit import STAND_INS, given_reference
+from autograder.sandboxed.probekit import expected_behaviours, given_stand_ins
 from conftest import ROOT
 from mutations import mutated
 
-REFERENCE = '''"""A reference."""
-import math
-
-SCALE = 2.0
+COURSE = load_course(ROOT / "course.yml")
+STAND_INS = {"piece": lambda x: 10 * x}  # a decoy: not the reference's piece (2x + 1)
 
 
-def helper(x):
-    return SCALE * x
-
-
-def piece(x):
-    return helper(x) + 1
-
-
-def whole(x):
-    return piece(x) * math.pi
-
-
-class Unused:
-    pass
-'''
-
-
-def test_pieces_source_holds_the_pieces_their_helpers_and_imports(tmp_path):
-    path = tmp_path / "ref.py"
-    path.write_text(REFERENCE)
-    source = pieces_source(path, ["piece"])
-    namespace = {}
-    exec(compile(source, "pieces", "exec"), namespace)
-    assert namespace["piece"](3) == 7
-    assert "def whole" not in source and "class Unused" not in source
-    with pytest.raises(ValueError, match="defines no nothing_here"):
-        pieces_source(path, ["nothing_here"])
+def _reference():
+    module = types.ModuleType("reference")
+    exec("def piece(x):\n    return 2 * x + 1\n\ndef whole(x):\n    return piece(x) * 3\n", module.__dict__)
+    return module
 
 
 def _student(piece_offset):
@@ -62,35 +40,48 @@ def _student(piece_offset):
     return module
 
 
-def _run_whole(module, piece_offset, trials=None):
-    inputs = {STAND_INS: "def piece(x):\n    return 2 * x + 1\n"}
+def _run_whole(module, trials=None):
+    inputs = expected_behaviours(trials, _reference()) if trials else {}
     variants = {"": (), "given_piece": ("piece",)}
-    out = given_reference(module, inputs, variants, lambda: {"y": module.whole(5)}, trials=trials)
-    evidence = Evidence(inputs, out, {k: "int" for k in out}, {"y": 33})
+    run = given_stand_ins  # the reference runs the same probe, with the same stand-ins
+    out = run(module, inputs, variants, lambda: {"y": module.whole(5)}, STAND_INS, trials=trials)
+    reference = _reference()
+    expected = run(reference, inputs, variants, lambda: {"y": reference.whole(5)}, STAND_INS)
+    evidence = Evidence(inputs, out, {k: "int" for k in out}, expected)
 
     def judge(ev):
-        return 1.0 if ev.student["y"] == 33 else 0.0
+        return 1.0 if ev.student["y"] == ev.reference["y"] else 0.0
 
     return out, judge_given(evidence, judge, {"given_piece": ("piece",)})
 
 
 def test_a_right_function_on_a_wrong_piece_is_credited_and_says_so():
     module = _student(piece_offset=5)
-    out, verdict = _run_whole(module, 5)
-    assert out["y"] == 45 and out["given_piece|y"] == 33
+    out, verdict = _run_whole(module)
+    assert out["y"] == 45 and out["given_piece|y"] == 150, "the variant ran with the stand-in, not the answer"
     assert verdict.fraction == 1 and verdict.feedback.startswith("correct, given your `piece`")
     assert module.piece(0) == 5, "the student's own piece is back in place afterwards"
 
 
+def test_a_wrong_function_is_not_credited_by_the_stand_in():
+    module = _student(piece_offset=5)
+    exec("def whole(x):\n    return piece(x) * 4\n", module.__dict__)
+    assert _run_whole(module)[1].fraction == 0
+
+
 def test_a_right_function_on_right_pieces_gets_no_remark():
-    assert _run_whole(_student(piece_offset=1), 1)[1] == Verdict(1.0, "")
+    assert _run_whole(_student(piece_offset=1))[1] == Verdict(1.0, "")
 
 
 def test_a_variant_that_would_repeat_the_own_run_is_skipped():
-    out, verdict = _run_whole(_student(piece_offset=1), 1, trials={"piece": lambda: (4,)})
+    """With trials, the reference's piece is known by what it returns (sent as values), never by its code."""
+    trials = {"piece": lambda: (4,)}
+    sent = {key: float(value) for key, value in expected_behaviours(trials, _reference()).items()}
+    assert sent == {"__expected__|piece|0|count": 1.0, "__expected__|piece|0|0": 9.0}
+    out, _ = _run_whole(_student(piece_offset=1), trials=trials)
     assert out["given_piece|skipped"] is True and "given_piece|y" not in out
-    out, _ = _run_whole(_student(piece_offset=5), 5, trials={"piece": lambda: (4,)})
-    assert out["given_piece|substituted"] == ["piece"]
+    out, _ = _run_whole(_student(piece_offset=5), trials=trials)
+    assert out["given_piece|substituted"] == ["piece"] and out["given_piece|y"] == 150
 
 
 @pytest.fixture
@@ -138,10 +129,41 @@ def test_dcgan_a_wrong_init_weights_costs_nothing_in_the_models_check(in_process
     _assert_credited_given(verdicts, ("Generator and Discriminator are initialised",), "init_weights")
 
 
-def test_reference_pieces_cross_the_sandbox_boundary(grade):
-    """The same credit when the probe runs sandboxed: the pieces travel as text with the inputs."""
+def test_stand_ins_work_across_the_sandbox_boundary(grade):
+    """The same credit when the probe runs sandboxed, with the stand-ins that live in the probe module."""
     source = mutated("gmm", [("-0.5 * (D * np.log(2.0 * np.pi) + log_det", "-0.5 * (log_det")])
     result = grade("gmm", {"gmm.py": source})
     e_step = [c for c in result.checks if c.name.startswith("e_step")]
     assert e_step and all(c.passed for c in e_step), [(c.name, c.feedback) for c in e_step]
     assert any("correct, given your `log_gaussian_pdf`" in c.feedback for c in e_step)
+
+
+def _answer_regions():
+    from autograder.exports.leakcheck import secrets
+
+    return [piece for piece in secrets(ROOT) if "answer region" in piece.label]
+
+
+@pytest.mark.parametrize("exercise", [e.id for e in COURSE.exercises])
+def test_no_answer_reaches_the_sandbox(exercise, tmp_path):
+    """Everything `course grade` writes into the sandbox (the kit: probes with their stand-ins, helper
+    packages; every probe's inputs) holds no answer region of any solution, by the release leak check's
+    fingerprints: student code can read all of it."""
+    import importlib
+
+    from autograder.exports.leakcheck import scan
+    from autograder.executor import build_kit
+
+    checks = load_checks(exercise)
+    module = COURSE.exercise(exercise).module_name
+    build_kit(tmp_path / "kit", exercise, getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()))
+    inputs = grading.probe_inputs(checks, checks.probe_names(), seed=1, reference_file=grading.reference_path(
+        ROOT, exercise, module))
+    texts = tmp_path / "kit" / "inputs"
+    texts.mkdir()
+    for probe, values in inputs.items():
+        strings = [str(v) for v in values.values() if np.asarray(v).dtype.kind in "USO"]
+        assert not any("def " in text or "lambda" in text for text in strings), f"{probe} sends code with its inputs"
+        (texts / f"{probe}.py").write_text("\n".join(strings), encoding="utf-8")
+    leaks = [leak for leak in scan(tmp_path / "kit", _answer_regions()) if leak.share is not None]  # by content
+    assert not leaks, [str(leak) for leak in leaks]

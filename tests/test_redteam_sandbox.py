@@ -245,10 +245,9 @@ while True:
     assert graded.score_of("log_gaussian_pdf") == pytest.approx(graded.max_of("log_gaussian_pdf"))
 
 
-@pytest.mark.xfail(strict=True, reason="probes with stand_ins send pieces of the reference solution into the sandbox "
-                                      "as source text (reference_pieces); no sandbox can keep what it is given")
 def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
-    """Code the student controls can read whatever the sandbox holds, and print it into its feedback."""
+    """Code the student controls can read whatever the sandbox holds, and print it into its feedback: the probes'
+    stand-ins are decoys that live in the probe module, and no input carries code."""
     attack = """
 import glob, os
 for path in glob.glob(os.path.join(os.path.dirname(__file__), "inputs", "*.npz")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from autograder.checking import Evidence, Mistake, Verdict
@@ -66,27 +68,30 @@ def worst_difference(actual, expected) -> str:
 
 def failure_message(failed) -> str:
     """Feedback for a variant run that raised (`probekit.describe_failure`'s plain data)."""
+    from autograder.checks.diagnostics import explain_error
     from autograder.executor import describe_error
 
     kind, message, function, line, code = (list(failed) + [""] * 5)[:5]
     where = {"function": function, "line": int(line), "code": code} if str(line).isdigit() else None
-    return describe_error({"type": kind, "message": message, "where": where})[1]
+    return explain_error(describe_error({"type": kind, "message": message, "where": where})[1])
 
 
 VARIANT_META = ("substituted", "skipped")
 
 
 def variant(ev: Evidence, label: str) -> Evidence:
-    """The evidence of one run recorded by `probekit.given_reference` ("" = the student's own run)."""
+    """The evidence of one run recorded by `probekit.given_stand_ins` ("" = the student's own run), with the
+    reference's run of the same variant (the same stand-ins) as its reference."""
     prefix = f"{label}{VARIANT}" if label else ""
 
     def keep(key):
         own = key.startswith(prefix) if prefix else VARIANT not in key
         return own and key[len(prefix):] not in VARIANT_META
 
-    student = {key[len(prefix):]: value for key, value in ev.student.items() if keep(key)}
-    types = {key[len(prefix):]: value for key, value in ev.types.items() if keep(key)}
-    return Evidence(ev.inputs, student, types, {k: v for k, v in ev.reference.items() if VARIANT not in k})
+    def strip(values):
+        return {key[len(prefix):]: value for key, value in values.items() if keep(key)}
+
+    return Evidence(ev.inputs, strip(ev.student), strip(ev.types), strip(ev.reference))
 
 
 def _verdict(judge, ev: Evidence) -> Verdict:
@@ -108,14 +113,18 @@ def _names(pieces) -> str:
     return pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + " and " + pieces[-1]
 
 
-def judge_given(ev: Evidence, judge, variants: dict) -> Verdict:
-    """Judge a function on its own: given the reference's pieces where the student's pieces change the outcome.
+def judge_given(ev: Evidence, judge, variants: dict, given_judge=None) -> Verdict:
+    """Judge a function on its own: with stand-ins where the student's pieces change the outcome.
 
-    variants: label -> the student's functions that variant replaced with the reference's, in the order
-    to try (fewest pieces first); the student's own run is always tried first. The verdict is the own
-    run's when it passes; else the first variant that passes earns full credit with feedback that says
-    "correct, given your X"; else the last (most substituted) variant judges the function's own mistake.
+    variants: label -> the student's functions that variant replaced with the probe's stand-ins (decoys
+    of the same interface, not the answers), in the order to try (fewest pieces first); the student's
+    own run is always tried first. The verdict is the own run's when it passes; else the first variant
+    that passes earns full credit with feedback that says "correct, given your X"; else the last (most
+    replaced) variant judges the function's own mistake. A variant's evidence has the reference's run
+    with the same stand-ins as its reference; `given_judge` judges variants where `judge` computes its
+    expected values from the true pieces' formulas (default: `judge` itself).
     """
+    given_judge = given_judge or judge
     own = _verdict(judge, variant(ev, ""))
     if own.fraction >= 1:
         return own
@@ -123,21 +132,42 @@ def judge_given(ev: Evidence, judge, variants: dict) -> Verdict:
     for label, pieces in variants.items():
         if ev.student.get(f"{label}{VARIANT}skipped"):  # the student's pieces behave like the reference's: same as own
             continue
-        given = _verdict(judge, variant(ev, label))
+        given = _verdict(given_judge, variant(ev, label))
         pieces = ev.student.get(f"{label}{VARIANT}substituted") or pieces  # only those that differ from the reference's
         if given.fraction >= 1:
             names, its = _names(pieces), "its" if len(pieces) == 1 else "their"
             # The own run's diagnosis is not repeated: it compares with correct pieces, so it may blame this function.
-            return Verdict(1.0, f"correct, given your {names}: with the reference's in place of yours this check "
-                                f"passes, so what goes wrong with yours comes from your {names}, judged in {its} own "
-                                "checks")
+            return Verdict(1.0, f"correct, given your {names}: run with stand-ins in place of yours (other functions "
+                                f"of the same interface, used the same way in the reference's run) this check passes, "
+                                f"so what goes wrong with yours comes from your {names}, judged in {its} own checks")
         last, last_pieces = given, pieces
     if last is own or last.fraction < own.fraction:
         return own
+    from autograder.checks.diagnostics import is_generic
+
+    if last.fraction == own.fraction and own.feedback and not is_generic(own.feedback):
+        return own  # it names the mistake against the true pieces; a run with stand-ins can only compare
     if last.feedback == own.feedback:
         return last
-    return Verdict(last.fraction, f"{last.feedback} (judged with the reference's {_names(last_pieces)} in place of "
-                                  "yours, so that only this function's own mistakes count here)")
+    return Verdict(last.fraction, f"{last.feedback} (judged with stand-ins in place of your {_names(last_pieces)}, "
+                                  "so that only this function's own mistakes count here)")
+
+
+def matches_reference(*keys, what=None, rtol=1e-4, atol=1e-6):
+    """A judge for runs with stand-ins: the student's outputs `keys` equal the reference's run with the same
+    stand-ins (used where the usual judge computes its expectation from the true pieces)."""
+
+    def judge(ev):
+        for key in keys:
+            expected = np.asarray(ev.reference[key], dtype=float)
+            got = as_array(ev.student.get(key), what or key, expected.shape, ev.types.get(key))
+            if not close(got, expected, rtol=rtol, atol=atol):
+                from autograder.checks.diagnostics import describe_difference
+
+                raise Mistake(describe_difference(got, expected, what or key))
+        return 1.0
+
+    return judge
 
 
 # ---------------------------------------------------------------- dtype and device
@@ -167,4 +197,26 @@ def judge_dtypes(ev: Evidence, functions, hints=None):
             if not kind[-1].startswith(device.split(":")[0]):
                 raise Mistake(f"for inputs on {device} {function} should return a tensor there; it is on {kind[-1]} "
                               "(create new tensors with torch.*_like(input) or device=input.device)")
+        judge_meta(ev, function)
     return 1.0
+
+
+def judge_meta(ev: Evidence, function: str, key=None):
+    """The result of running `function` with inputs on PyTorch's meta device (probekit.meta_result).
+
+    A tensor made on the CPU inside the function breaks on a GPU; on the meta device it breaks the same
+    way, so the grader catches it without a GPU.
+    """
+    from autograder.checks.diagnostics import explain_error
+
+    outcome = ev.student.get(key or f"{function}_meta")
+    if outcome is None or outcome == "meta":
+        return
+    if str(outcome).startswith("error: "):
+        message = str(outcome)[len("error: "):]
+        if re.search(r"device|\.item\(\)|to numpy|meta tensor", message):
+            raise Mistake(f"{function} breaks when its inputs are on another device than the CPU (as on a GPU; the "
+                          f"grader checks this on PyTorch's meta device): {explain_error(message)}")
+        raise Mistake(f"{function} raised on inputs on another device than the CPU (PyTorch's meta device): {message}")
+    raise Mistake(f"for inputs on another device than the CPU (PyTorch's meta device) {function} returns a result on "
+                  f"{outcome}: create new tensors with torch.*_like(input) or device=input.device")

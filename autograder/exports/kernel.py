@@ -25,7 +25,7 @@ from autograder.exports.leakcheck import REFERENCE_FOLDER
 from autograder.exports.references import MANIFEST, read_references
 from autograder.grading import judge_in_process
 
-_references: dict = {}  # exercise id -> (manifest, probe -> reference values, probe -> stand-in source)
+_references: dict = {}  # exercise id -> (manifest, probe -> reference values, probe -> trial expectations)
 _verdicts: dict = {}  # (exercise id, probe, definitions) -> check name -> Verdict
 
 
@@ -107,7 +107,7 @@ def verdict(exercise_id: str, check_name: str, namespace: dict) -> Verdict:
     """The verdict of one hidden check on the definitions in `namespace` (a notebook's globals())."""
     if exercise_id not in _references:
         _references[exercise_id] = read_references(find_references(exercise_id))
-    manifest, reference, stand_ins = _references[exercise_id]
+    manifest, reference, expected = _references[exercise_id]
     checks = {check.name: check for check in load_checks(exercise_id).checks}
     if check_name not in checks:
         raise KeyError(f"exercise {exercise_id!r} has no check {check_name!r}: export the course again")
@@ -118,7 +118,7 @@ def verdict(exercise_id: str, check_name: str, namespace: dict) -> Verdict:
         others = [c.probe for c in checks.values() if c.probe != probe]
         with _quietly_on_one_thread():
             _verdicts[key] = judge_in_process(None, exercise_id, manifest["module"], module, skip=others,
-                                              device="cpu", stored=(reference, stand_ins))
+                                              device="cpu", stored=(reference, expected))
     return _verdicts[key][check_name]
 
 

@@ -7,8 +7,9 @@ and stored in the sandbox's plain-data format (JSON + .npz, never pickle) under
 
     course_reference/gmm/manifest.json   {"exercise": "gmm", "module": "gmm", "checks": [[name, probe], ...]}
     course_reference/gmm/e_step.json     (+ e_step.npz) what the reference's e_step probe returned
-    course_reference/gmm/stand_ins.json  probe -> the reference's pieces it substitutes (source text),
-                                         as `course grade` sends them with the probe's inputs
+    course_reference/gmm/trials.json     probe -> what the reference's pieces return on the probe's
+                                         trials (plain numbers, as `stand_in_inputs` adds them to its
+                                         inputs); never any of the reference's code
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from autograder.checking import CheckSet, load_checks
 from autograder.config import Exercise
 from autograder.exports.leakcheck import REFERENCE_FOLDER
 from autograder.grading import reference_outputs, reference_path
-from autograder.reference_pieces import pieces_source
+from autograder.grading import import_file
+from autograder.stand_in_inputs import attach
 from autograder.sandboxed import exchange
 
 MANIFEST = "manifest.json"
-STAND_INS = "stand_ins.json"
+TRIALS = "trials.json"
 
 
 class ReferenceError(Exception):
@@ -45,15 +47,17 @@ def write_references(root: Path, exercise: Exercise, parent: Path) -> Path:
         exchange.write_outputs(folder, name, outcome.values)
     checks = load_checks(exercise.id)
     solution = reference_path(root, exercise.id, exercise.module_name)
-    stand_ins = {probe.name: pieces_source(solution, probe.stand_ins) for probe in checks.probes if probe.stand_ins}
-    (folder / STAND_INS).write_text(json.dumps(stand_ins, indent=1) + "\n", encoding="utf-8")
+    with_trials = [probe.name for probe in checks.probes if probe.trials is not None]
+    expected = attach(checks.probes, with_trials, {name: {} for name in with_trials}, import_file(solution, solution.stem))
+    trials = {name: {key: np.asarray(value).tolist() for key, value in values.items()} for name, values in expected.items()}
+    (folder / TRIALS).write_text(json.dumps(trials) + "\n", encoding="utf-8")
     manifest = {"exercise": exercise.id, "module": exercise.module_name, "checks": _signature(checks)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return folder
 
 
 def read_references(folder: Path) -> tuple[dict, dict, dict]:
-    """(manifest, probe name -> reference values, probe name -> stand-in source) from a folder
+    """(manifest, probe name -> reference values, probe name -> the inputs `stand_in_inputs` adds) from a folder
     `write_references` wrote.
 
     Raises ReferenceError when the installed course package's checks differ from those the
@@ -72,4 +76,6 @@ def read_references(folder: Path) -> tuple[dict, dict, dict]:
         payload = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         with np.load(path, allow_pickle=False) as npz:
             values[path.stem] = exchange.decode(payload["values"], {key: npz[key] for key in npz.files})[0]
-    return manifest, values, json.loads((folder / STAND_INS).read_text(encoding="utf-8"))
+    trials = json.loads((folder / TRIALS).read_text(encoding="utf-8"))
+    return manifest, values, {name: {key: np.asarray(value, dtype=float) for key, value in expected.items()}
+                              for name, expected in trials.items()}

@@ -7,11 +7,13 @@ code, so this file imports nothing from the rest of the engine and holds no
 reference answers. The trusted half (the judge) lives in the exercise's
 `checks.py` and never runs here.
 
-To judge a function that calls other contract functions "given correct inputs", a probe
-declares `stand_ins`: the trusted side then sends those pieces of the reference solution
-(source text, with the inputs) and `given_reference` runs the function again with them in
-place of the student's, so one mistake costs points only in the checks of the function that
-holds it.
+To judge a function that calls other contract functions on its own, a probe declares
+`stand_ins`: `given_stand_ins` runs the function again with stand-ins (decoys the probe module
+defines: functions of the same interface that are NOT the answers, e.g. least-squares GAN losses
+in place of the non-saturating ones) in place of the student's pieces. The reference runs the same
+probe with the same stand-ins, so the judge compares like with like, and one mistake costs points
+only in the checks of the function that holds it. Nothing of the reference solution crosses into
+the sandbox: student code can read everything there.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-STAND_INS = "__reference_pieces__"  # key of a probe's inputs holding the reference's pieces (Python source)
-VARIANT = "|"  # given_reference's outputs: "<variant label>|<key>"
+EXPECTED = "__expected__|"  # prefix of a probe's inputs holding what the reference's pieces return on its trials
+VARIANT = "|"  # given_stand_ins's outputs: "<variant label>|<key>"
 
 
 class ContractError(Exception):
@@ -43,8 +45,11 @@ class Probe:
     make_inputs: make_inputs(rng) -> dict of numpy arrays / numbers. Runs on the trusted side.
     time_s:      wall-time limit for this probe; None means the exercise's check_time_s.
     reference:   whether the trusted side also runs the probe on the reference solution.
-    stand_ins:   names of the reference's functions/classes the probe may put in place of the
-                 student's (see `given_reference`); the trusted side sends their source with the inputs.
+    stand_ins:   names of the contract functions/classes the probe may replace with its module's
+                 stand-ins (see `given_stand_ins`).
+    trials:      trials(device) -> piece name -> make_args() (or a list of them), for a probe that
+                 replaces pieces only where the student's behave differently from the reference's
+                 (training runs); the trusted side sends what the reference's pieces return on them.
     max_output_bytes: what its arrays may take together when they come back; None means a budget
                  derived from the reference's outputs (or 64 MiB for a probe without them).
     """
@@ -56,6 +61,7 @@ class Probe:
     reference: bool = True
     stand_ins: tuple = ()
     max_output_bytes: Optional[int] = None
+    trials: Optional[Callable] = None
 
 
 @dataclass
@@ -64,14 +70,14 @@ class ProbeSet:
 
     probes: dict = field(default_factory=dict)
 
-    def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None):
+    def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None, trials=None):
         """Decorator registering `run(module, inputs, device)` as a probe named after it."""
 
         def register(run):
             if run.__name__ in self.probes:
                 raise ValueError(f"probe {run.__name__!r} is defined twice")
             self.probes[run.__name__] = Probe(run.__name__, run, inputs, time_s, reference, tuple(stand_ins),
-                                              max_output_bytes)
+                                              max_output_bytes, trials)
             return run
 
         return register
@@ -98,18 +104,6 @@ def unpack(result, names, function):
 
 
 # ---------------------------------------------------------------- one mistake costs once
-
-
-def reference_pieces(inputs) -> dict:
-    """name -> the reference's function or class, compiled from the source the trusted side sent.
-
-    Only the pieces named in the probe's `stand_ins` (and the reference helpers they call) are sent.
-    """
-    if STAND_INS not in inputs:
-        raise RuntimeError("this probe declares no stand_ins, so no reference pieces were sent with its inputs")
-    namespace = {"__name__": "_reference_pieces"}
-    exec(compile(str(inputs[STAND_INS]), "<reference pieces>", "exec"), namespace)  # noqa: S102 - trusted source
-    return namespace
 
 
 @contextmanager
@@ -146,8 +140,9 @@ def describe_failure(exc, module) -> list:
             (last.line or "")[:200] if last else ""]
 
 
-def _behaviour(function, make_args, seed):
-    """What `function(*make_args())` returns and, for a torch result, the gradients of its sum w.r.t. the args."""
+def behaviour(function, make_args, seed=0) -> list:
+    """What `function(*make_args())` returns and, for a torch result, the gradients of its sum w.r.t. the args,
+    as float arrays (the arguments are drawn after seeding torch with `seed`)."""
     import numpy as np
 
     try:
@@ -168,40 +163,61 @@ def _behaviour(function, make_args, seed):
             if r is not None]
 
 
-def same_behaviour(own, reference, make_args, seed=0) -> bool:
-    """Whether `own` returns what `reference` does (values, and gradients for torch) on `make_args()`."""
+def _calls(make_args) -> list:
+    return list(make_args) if isinstance(make_args, (list, tuple)) else [make_args]
+
+
+def expected_behaviours(trials: dict, pieces) -> dict:
+    """Inputs for `given_stand_ins` (trusted side): what the reference's pieces (`pieces`, its module) return on
+    each trial, as plain arrays under keys "__expected__|<name>|<call>|<i>" — values only, never code."""
     import numpy as np
 
-    expected = _behaviour(reference, make_args, seed)
+    out = {}
+    for name, make_args in trials.items():
+        for call, make in enumerate(_calls(make_args)):
+            arrays = behaviour(getattr(pieces, name), make)
+            out[f"{EXPECTED}{name}|{call}|count"] = np.array(len(arrays))
+            out.update({f"{EXPECTED}{name}|{call}|{i}": array for i, array in enumerate(arrays)})
+    return out
+
+
+def behaves_as_expected(own, inputs, name, call, make_args) -> bool:
+    """Whether `own` returns what the reference's piece `name` returned on trial `call` (sent with `inputs`)."""
+    import numpy as np
+
+    count = inputs.get(f"{EXPECTED}{name}|{call}|count")
+    if count is None:  # nothing sent (a run without the trusted side's expectations): treat it as different
+        return False
+    expected = [np.asarray(inputs[f"{EXPECTED}{name}|{call}|{i}"]) for i in range(int(count))]
     try:
-        got = _behaviour(own, make_args, seed)
+        got = behaviour(own, make_args)
         return len(got) == len(expected) and all(
             g.shape == e.shape and np.allclose(g, e, rtol=1e-4, atol=1e-5) for g, e in zip(got, expected))
     except Exception:  # noqa: BLE001 - a piece that raises does not behave like the reference's
         return False
 
 
-def given_reference(module, inputs, variants: dict, run, trials=None) -> dict:
-    """Run `run()` once per variant, each with the reference's pieces it names in place of the student's.
+def given_stand_ins(module, inputs, variants: dict, run, stand_ins: dict, trials=None) -> dict:
+    """Run `run()` once per variant, each with the stand-ins it names in place of the student's pieces.
 
-    variants: label -> names of reference pieces to substitute; the label "" (no pieces) is the
-    student's own run. Returns one flat dict: the outputs of variant `label` under keys
-    "<label>|<key>" ("<key>" for ""), or "<label>|failed" = describe_failure(...) when it raised.
-    A judge reads them with autograder.checks.judging.judge_given. When every variant raised,
-    the own run's exception propagates, so a stub still reads "not implemented".
+    stand_ins: name -> the probe module's stand-in (a decoy of the same interface, not the answer).
+    variants: label -> names of pieces to replace; the label "" (no pieces) is the student's own run.
+    Returns one flat dict: the outputs of variant `label` under keys "<label>|<key>" ("<key>" for ""),
+    or "<label>|failed" = describe_failure(...) when it raised. The reference runs the same variants
+    with the same stand-ins, and a judge compares them with autograder.checks.judging.judge_given.
+    When every variant raised, the own run's exception propagates, so a stub still reads "not implemented".
 
-    trials (for expensive runs such as training): piece name -> make_args() (or a list of them). A variant changes only
-    the pieces that behave differently from the reference's on their trial (`same_behaviour`),
-    recorded as "<label>|substituted"; one that would repeat the own run or an earlier variant is
-    skipped and recorded as "<label>|skipped" = True.
+    trials (for training runs, judged against bars rather than the reference): piece name -> make_args()
+    (or a list of them). A variant replaces only the pieces that behave differently from the reference's
+    on their trials (`behaves_as_expected`, with what the trusted side sent in `inputs`), recorded as
+    "<label>|substituted"; one that would repeat the own run or an earlier variant is skipped and
+    recorded as "<label>|skipped" = True.
     """
-    pieces = reference_pieces(inputs) if any(variants.values()) else {}
     differs = {}
-    if trials:
-        for name, make_args in trials.items():
-            own = getattr(module, name, None)
-            calls = make_args if isinstance(make_args, (list, tuple)) else [make_args]
-            differs[name] = own is None or not all(same_behaviour(own, pieces[name], call) for call in calls)
+    for name, make_args in (trials or {}).items():
+        own = getattr(module, name, None)
+        differs[name] = own is None or not all(behaves_as_expected(own, inputs, name, call, make)
+                                               for call, make in enumerate(_calls(make_args)))
     out, errors, ran, seen = {}, [], 0, {frozenset()}
     for label, names in variants.items():
         prefix = f"{label}{VARIANT}" if label else ""
@@ -212,9 +228,10 @@ def given_reference(module, inputs, variants: dict, run, trials=None) -> dict:
                 continue
             seen.add(changing)
             out[f"{prefix}substituted"] = sorted(changing, key=list(names).index)
+            names = [name for name in names if name in changing]
         ran += 1
         try:
-            with substituted(module, {name: pieces[name] for name in names}):
+            with substituted(module, {name: stand_ins[name] for name in names}):
                 result = run()
         except Exception as exc:  # noqa: BLE001 - a wrong submission may raise anything
             errors.append(exc)
@@ -224,3 +241,32 @@ def given_reference(module, inputs, variants: dict, run, trials=None) -> dict:
     if errors and len(errors) == ran:
         raise errors[0]
     return out
+
+
+# ---------------------------------------------------------------- device placement without a GPU
+
+
+def meta_result(call) -> str:
+    """Where `call()`'s result lives when its inputs are on PyTorch's `meta` device, as plain data.
+
+    "meta" when the result follows its inputs; "<device>" when it ended elsewhere; "error: <type>: <message>"
+    when it raised — a tensor created on the CPU inside the function cannot meet a meta tensor, exactly as
+    it cannot meet a CUDA tensor, so device mistakes show on a machine without a GPU.
+    """
+    from torch.distributions import Distribution
+
+    validating = Distribution._validate_args
+    Distribution.set_default_validate_args(False)  # argument checks read values, which meta tensors do not have
+    try:
+        result = call()
+    except NotImplementedError as exc:
+        if not str(exc):  # the stub's bare `raise NotImplementedError`; PyTorch's own carry a message
+            raise
+        return f"error: {type(exc).__name__}: {str(exc)[:300]}"
+    except Exception as exc:  # noqa: BLE001 - which error is the evidence
+        return f"error: {type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        Distribution.set_default_validate_args(validating)
+    results = result if isinstance(result, (tuple, list)) else [result]
+    devices = sorted({str(getattr(r, "device", "not a tensor")) for r in results})
+    return ",".join(devices)

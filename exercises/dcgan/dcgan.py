@@ -1,4 +1,4 @@
-# Generated from solutions/dcgan/dcgan.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """DCGAN blocks for 8x8 digits, in PyTorch.
 
 The DCGAN guidelines (Radford, Metz & Chintala, 2016):

@@ -1,4 +1,4 @@
-# Generated from solutions/diffusion/diffusion.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """Denoising diffusion probabilistic models (DDPM), in PyTorch.
 
 The forward process adds Gaussian noise in T small steps,

@@ -1,4 +1,4 @@
-# Generated from solutions/flows/flows.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """Normalizing flows with affine coupling layers (RealNVP), in PyTorch.
 
 A flow is an invertible map f from data x to a latent z = f(x) with a simple base

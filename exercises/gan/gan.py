@@ -1,4 +1,4 @@
-# Generated from solutions/gan/gan.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """GAN losses and one training step, in PyTorch.
 
 The discriminator D outputs logits l = D(x); its probability that x is real is
@@ -10,6 +10,10 @@ sigma(l). The generator G maps noise z to samples G(z). Training alternates:
 Work with logits throughout: -log sigma(l) = softplus(-l) and
 -log(1 - sigma(l)) = softplus(l) are exact and stable for any finite l, while
 log(sigmoid(l)) is -inf once sigmoid(l) underflows.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch

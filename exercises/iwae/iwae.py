@@ -1,4 +1,4 @@
-# Generated from solutions/iwae/iwae.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """The importance-weighted bound (IWAE), in PyTorch.
 
 With k samples z_1..z_k ~ q(z | x) and log-weights
@@ -8,6 +8,10 @@ log w_i = log p(x | z_i) + log p(z_i) − log q(z_i | x), the bound
 
 is tighter than the ELBO (which is L_1) and tightens as k grows. The weights
 are far too small or large to exponentiate directly: work with log-mean-exp.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import math

@@ -1,4 +1,4 @@
-# Generated from solutions/pixelcnn/pixelcnn.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """PixelCNN building blocks: causal masks, a masked convolution, bits per dimension, sampling.
 
 An autoregressive model of a binary image x with pixels x_1 .. x_D in raster
@@ -13,6 +13,10 @@ predicted), every later layer type 'B' (centre visible: by then it only
 carries information about earlier pixels).
 
 Fill in the four parts below. Work with Bernoulli logits throughout.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import math

@@ -1,4 +1,4 @@
-# Generated from solutions/pixelrnn/pixelrnn.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """PixelRNN's skew and unskew: the trick that lets the Diagonal BiLSTM run along diagonals.
 
 The Diagonal BiLSTM processes an image one diagonal at a time. Shifting row i
@@ -13,6 +13,10 @@ diagonals; unskewing shifts each row back afterwards.
 
 Fill in both functions. They must work on any batch of (B, C, H, W) tensors
 (H need not equal W) and let gradients flow.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch

@@ -1,4 +1,4 @@
-# Generated from solutions/vae/vae.py by `course stubs`. Fill in the parts that raise NotImplementedError.
+# Generated from the reference solution by `course stubs`. Fill in the parts that raise NotImplementedError.
 """The evidence lower bound (ELBO) of a variational autoencoder, in PyTorch.
 
 A VAE has a prior p(z) = N(0, I), a decoder p(x | z) (Bernoulli pixels whose
@@ -11,6 +11,10 @@ estimating the first term with one reparameterised sample z = mu + sigma * eps.
 
 Fill in the four functions below. Sum over latent and pixel dimensions; return
 one value per example (the training loop averages over the batch).
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch

@@ -5,6 +5,10 @@ it is trained to reconstruct its input. For binary pixels the natural loss is
 the Bernoulli negative log-likelihood (binary cross-entropy) of x under the
 decoder's logits: summed over the pixels of an image, averaged over the batch.
 There is no prior and no KL: that is what a VAE adds.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch.nn.functional as F

@@ -95,10 +95,14 @@ def m_step(X, resp, reg_covar=1e-6):
 def fit_gmm(X, weights, means, covs, max_iter=100, tol=1e-6, reg_covar=1e-6):
     """Run EM from the given start.
 
-    Each iteration runs an E-step (appending its mean log-likelihood to
-    history) and then an M-step. Stop after max_iter iterations, or as soon as
-    the mean log-likelihood changed by less than tol from the previous
-    iteration (the same rule as scikit-learn's GaussianMixture).
+    Iteration t = 1, 2, ..., max_iter:
+      1. E-step on the current parameters; append its mean log-likelihood l_t
+         to history;
+      2. M-step (always, also in the iteration that stops);
+      3. stop if t >= 2 and |l_t - l_(t-1)| < tol.
+    So history has one entry per iteration, and the parameters returned come
+    from the last M-step (their own log-likelihood is not computed). This is
+    scikit-learn's GaussianMixture rule, fed the same start.
 
     Inputs:
         X:        (N, D) data points.

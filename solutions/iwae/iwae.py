@@ -7,6 +7,10 @@ log w_i = log p(x | z_i) + log p(z_i) − log q(z_i | x), the bound
 
 is tighter than the ELBO (which is L_1) and tightens as k grows. The weights
 are far too small or large to exponentiate directly: work with log-mean-exp.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import math

@@ -12,6 +12,10 @@ predicted), every later layer type 'B' (centre visible: by then it only
 carries information about earlier pixels).
 
 Fill in the four parts below. Work with Bernoulli logits throughout.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import math

@@ -12,6 +12,10 @@ diagonals; unskewing shifts each row back afterwards.
 
 Fill in both functions. They must work on any batch of (B, C, H, W) tensors
 (H need not equal W) and let gradients flow.
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch

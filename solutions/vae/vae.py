@@ -10,6 +10,10 @@ estimating the first term with one reparameterised sample z = mu + sigma * eps.
 
 Fill in the four functions below. Sum over latent and pixel dimensions; return
 one value per example (the training loop averages over the batch).
+
+Every tensor a function returns has the dtype and device of the tensors it is
+given (float32 in, float32 out; computing in float64 inside is fine if you cast
+back).
 """
 
 import torch

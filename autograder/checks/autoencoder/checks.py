@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake
+from autograder.checks.diagnostics import describe_difference
 from autograder.checks.judging import as_array, judge_dtypes, require_finite
 
 CHECKS = CheckSet("autograder.checks.autoencoder.probes")
@@ -42,18 +43,19 @@ def _judge(ev, label, hint=""):
             raise Mistake(description)
     if label == "extreme":
         raise Mistake("wrong for confident logits (±150): a loss on probabilities (sigmoid, then BCE or log) clamps; "
-                      f"compute it from the logits with F.binary_cross_entropy_with_logits (got {loss:.6g}, "
-                      f"expected {reference:.6g})")
-    raise Mistake(f"the loss is {loss:.6g}; the reference gives {reference:.6g}")
+                      "compute it from the logits with F.binary_cross_entropy_with_logits ("
+                      + describe_difference(np.array([loss]), np.array([reference]), "the loss") + ")")
+    raise Mistake(describe_difference(np.array([loss]), np.array([reference]), "the loss",
+                                      sizes={"B": B, "P (pixels per example)": P}))
 
 
-@CHECKS.check("reconstruction_loss: matches the reference for image-shaped and flat inputs", points=3, probe="loss")
+@CHECKS.check("reconstruction_loss: matches the reference for image-shaped and flat inputs", points=2, probe="loss")
 def loss_values(ev):
     _judge(ev, "image")
     return _judge(ev, "flat")
 
 
-@CHECKS.check("reconstruction_loss: stable for logits of ±150", points=2, probe="loss")
+@CHECKS.check("reconstruction_loss: stable for logits of ±150", points=1.5, probe="loss")
 def loss_extreme(ev):
     return _judge(ev, "extreme", ": it is computed from probabilities — use F.binary_cross_entropy_with_logits")
 
@@ -66,7 +68,7 @@ def loss_differentiable(ev):
         raise Mistake("the loss does not depend differentiably on the logits (.item(), .detach() or numpy?)")
 
 
-@CHECKS.check("reconstruction_loss: a tensor with the dtype and device of its inputs (float32 and float64)", points=1,
+@CHECKS.check("reconstruction_loss: a tensor with the dtype and device of its inputs (float32 and float64)", points=0.5,
               probe="dtypes")
 def loss_dtypes(ev):
     return judge_dtypes(ev, ("reconstruction_loss",))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet
+from autograder.sandboxed.probekit import ProbeSet, meta_result
 
 PROBES = ProbeSet()
 
@@ -45,4 +45,6 @@ def dtypes(autoencoder, inputs, device):
         x = torch.as_tensor(inputs["x_image"], dtype=dtype, device=device)
         logits = torch.as_tensor(inputs["logits_image"], dtype=dtype, device=device)
         out[f"reconstruction_loss{label}"] = autoencoder.reconstruction_loss(x, logits)
+    meta = torch.empty(x.shape, device="meta")
+    out["reconstruction_loss_meta"] = meta_result(lambda: autoencoder.reconstruction_loss(meta, meta))
     return out

@@ -3,7 +3,7 @@
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.dcgan.probes import INIT_GIVEN
+from autograder.checks.dcgan.probes import INIT_GIVEN, STAND_IN_INIT
 from autograder.checks.judging import as_array, judge_given, require_finite
 
 CHECKS = CheckSet("autograder.checks.dcgan.probes")
@@ -15,7 +15,7 @@ def _shape(value):
     return tuple(np.shape(value))
 
 
-@CHECKS.check("Generator: (B, z_dim) noise -> (B, 1, 8, 8) images in [-1, 1]", points=2, probe="shapes")
+@CHECKS.check("Generator: (B, z_dim) noise -> (B, 1, 8, 8) images in [-1, 1]", points=1.5, probe="shapes")
 def generator_shapes(ev):
     for label, batch in (("default", 5), ("small", 3)):
         for key in ("images", "big"):
@@ -29,7 +29,7 @@ def generator_shapes(ev):
     return 1.0
 
 
-@CHECKS.check("Discriminator: (B, 1, 8, 8) images -> (B,) logits", points=2, probe="shapes")
+@CHECKS.check("Discriminator: (B, 1, 8, 8) images -> (B,) logits", points=1.5, probe="shapes")
 def discriminator_shapes(ev):
     for label in ("default", "small"):
         value = as_array(ev.student[f"{label}_logits"], "Discriminator output")
@@ -41,19 +41,25 @@ def discriminator_shapes(ev):
     return 1.0
 
 
-@CHECKS.check("Generator and Discriminator: parameter shapes follow the layer table", points=2, probe="layout")
+@CHECKS.check("Generator and Discriminator: parameter shapes follow the layer table", points=1.5, probe="layout")
 def parameter_layout(ev):
     problems = []
     for name in ("generator", "discriminator"):
         shapes, expected = list(ev.student[f"{name}_shapes"] or []), list(ev.reference[f"{name}_shapes"])
+        small, small_expected = list(ev.student.get(f"{name}_small_shapes") or []), \
+            list(ev.reference[f"{name}_small_shapes"])
         if shapes != expected:
             problems.append(f"{name} parameters {shapes} differ from the table's {expected} "
                             "(check channel widths, kernel sizes and which convolutions have bias=False)")
+        elif small != small_expected:
+            problems.append(f"with {'z_dim=16, base_channels=8' if name == 'generator' else 'base_channels=8'} the "
+                            f"{name}'s parameters are {small} where the table gives {small_expected}: use the "
+                            "arguments z_dim and base_channels, not the default widths")
     return Verdict(1.0 - 0.5 * len(problems), "; ".join(problems))
 
 
 @CHECKS.check("DCGAN guidelines: strided convolutions, no pooling, BatchNorm where it belongs, ReLU/Tanh and "
-              "LeakyReLU, logits out", points=3, probe="layout")
+              "LeakyReLU, logits out", points=2, probe="layout")
 def guidelines(ev):
     g_types, d_types = ev.student["generator_types"], ev.student["discriminator_types"]
     g_strides, d_strides = ev.student["generator_strides"], ev.student["discriminator_strides"]
@@ -109,7 +115,7 @@ def _judge_normal(values, centre, what):
                   f"N({centre:g}, 0.02) — is init_weights applied (model.apply(init_weights))?")
 
 
-@CHECKS.check("init_weights: convolution weights ~ N(0, 0.02), biases 0", points=2, probe="init_fn")
+@CHECKS.check("init_weights: convolution weights ~ N(0, 0.02), biases 0", points=1.5, probe="init_fn")
 def init_conv(ev):
     _judge_normal(ev.student["fn_conv_w"], 0.0, "init_weights: Conv2d weights")
     if np.any(np.asarray(ev.student["fn_conv_b"]) != 0):
@@ -125,9 +131,9 @@ def init_batchnorm(ev):
     return 1.0
 
 
-@CHECKS.check("Generator and Discriminator are initialised with init_weights when built", points=2, probe="init")
+@CHECKS.check("Generator and Discriminator are initialised with init_weights when built", points=1, probe="init")
 def models_initialised(ev):
-    return judge_given(ev, _models_initialised, INIT_GIVEN)
+    return judge_given(ev, _models_initialised, INIT_GIVEN, given_judge=_models_initialised_by_stand_in)
 
 
 def _models_initialised(ev):
@@ -138,4 +144,20 @@ def _models_initialised(ev):
         if np.any(np.asarray(ev.student[key]) != 0):
             raise Mistake(f"the models' {what} are not 0 after construction: call self.apply(init_weights) "
                           "at the end of __init__")
+    return 1.0
+
+
+def _models_initialised_by_stand_in(ev):
+    """With the stand-in init_weights in place of the student's, the models' weights must be the stand-in's:
+    convolution weights within ±0.1 and spread over it, biases 0.1, BatchNorm scales 0.5 and shifts 0.25."""
+    bound = STAND_IN_INIT["conv_bound"]
+    conv_w = np.asarray(ev.student["conv_w"], dtype=float)
+    if conv_w.size < 100 or np.max(np.abs(conv_w)) > bound or not 0.8 * bound / 3**0.5 < np.std(conv_w) < bound:
+        raise Mistake("the models' convolution weights are not those init_weights gives them after construction: call "
+                      "self.apply(init_weights) at the end of __init__")
+    for key, value in (("conv_b", STAND_IN_INIT["conv_bias"]), ("bn_w", STAND_IN_INIT["bn_weight"]),
+                       ("bn_b", STAND_IN_INIT["bn_bias"])):
+        if not np.allclose(np.asarray(ev.student[key], dtype=float), value):
+            raise Mistake("the models' BatchNorm or bias parameters are not those init_weights gives them: call "
+                          "self.apply(init_weights) at the end of __init__, after every layer is built")
     return 1.0

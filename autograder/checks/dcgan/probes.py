@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins
 
 PROBES = ProbeSet()
 
@@ -54,16 +54,35 @@ def layout(dcgan, inputs, device):
     for name, model in (("generator", dcgan.Generator()), ("discriminator", dcgan.Discriminator())):
         for key, value in _layout(model).items():
             out[f"{name}_{key}"] = value
+    # other widths: the keyword arguments must change the layers
+    out["generator_small_shapes"] = _layout(dcgan.Generator(z_dim=16, base_channels=8))["shapes"]
+    out["discriminator_small_shapes"] = _layout(dcgan.Discriminator(base_channels=8))["shapes"]
     return out
 
 
-INIT_GIVEN = {"given_init": ("init_weights",)}  # the models built again with the reference's init_weights
+INIT_GIVEN = {"given_init": ("init_weights",)}  # the models built again with a stand-in init_weights
+STAND_IN_INIT = {"conv_bound": 0.1, "conv_bias": 0.1, "bn_weight": 0.5, "bn_bias": 0.25}
+
+
+def _constant_init(module):
+    """Stand-in for init_weights (not DCGAN's): convolution weights ~ U(-0.1, 0.1), biases 0.1; BatchNorm
+    scales 0.5 and shifts 0.25."""
+    if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+        torch.nn.init.uniform_(module.weight, -STAND_IN_INIT["conv_bound"], STAND_IN_INIT["conv_bound"])
+        if module.bias is not None:
+            torch.nn.init.constant_(module.bias, STAND_IN_INIT["conv_bias"])
+    elif isinstance(module, torch.nn.BatchNorm2d):
+        torch.nn.init.constant_(module.weight, STAND_IN_INIT["bn_weight"])
+        torch.nn.init.constant_(module.bias, STAND_IN_INIT["bn_bias"])
+
+
+STAND_INS = {"init_weights": _constant_init}
 
 
 @PROBES.probe(stand_ins=("init_weights",))
 def init(dcgan, inputs, device):
     """Weights right after construction (base_channels=64 for many samples), grouped by kind."""
-    return given_reference(dcgan, inputs, {"": (), **INIT_GIVEN}, lambda: _init(dcgan))
+    return given_stand_ins(dcgan, inputs, {"": (), **INIT_GIVEN}, lambda: _init(dcgan), STAND_INS)
 
 
 def _init(dcgan):

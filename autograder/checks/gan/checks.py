@@ -11,9 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.gan import probes
 from autograder.checks.judging import (as_array, as_float, close, judge_dtypes, judge_given, named_mistake,
-                                       require_finite, worst_difference)
+                                       require_finite)
 
 CHECKS = CheckSet("autograder.checks.gan.probes")
 
@@ -82,7 +83,7 @@ LOSS_NAMES = {"d": "discriminator_loss", "g": "generator_loss", "minimax": "gene
 def _judge_loss(ev, which, labels, stable_hint=""):
     """Fraction of `labels` on which loss `which` matches the reference, with named mistakes."""
     name = LOSS_NAMES[which]
-    correct, problems = 0, []
+    correct, problems, unnamed = 0, [], []
     for label in labels:
         key = f"{label}_{which}"
         real, fake = (ev.inputs[k] for k in INPUT_PAIRS[label])
@@ -99,27 +100,40 @@ def _judge_loss(ev, which, labels, stable_hint=""):
             correct += 1
             continue
         mistake = named_mistake(np.float64(value), _loss_variants(real, fake)[which], rtol=1e-4, atol=1e-5)
-        problems.append(mistake or f"{name} = {value:.6g} on {label} logits; the reference gives {reference:.6g}")
+        if mistake:
+            problems.append(mistake)
+        else:
+            unnamed.append((value, reference, real.size, fake.size))
+    if unnamed:  # diagnosed across the input pairs at once: a factor or offset shared by all of them shows
+        values, references = np.array([u[0] for u in unnamed]), np.array([u[1] for u in unnamed])
+        sizes = {"B": unnamed[0][3]} if len(unnamed) == 1 else {}
+        problems.append(describe_difference(values, references, name, sizes=sizes))
+    if correct < len(labels):
+        tiny = ev.student.get(f"tiny_{which}")
+        call = {"d": "discriminator_loss([1.0], [-1.0])", "g": "generator_loss([-1.0])",
+                "minimax": "generator_loss_minimax([-1.0])"}[which]
+        if tiny is not None and np.size(tiny) == 1 and f"tiny_{which}" in ev.reference:
+            problems.append(smallest_case(call, np.asarray(tiny).reshape(()), ev.reference[f"tiny_{which}"]))
     return Verdict(correct / len(labels), "; ".join(dict.fromkeys(problems)))
 
 
 @CHECKS.check("discriminator_loss: matches the reference on random logits, real and fake batches of different sizes",
-              points=3, probe="losses")
+              points=2, probe="losses")
 def d_loss_values(ev):
     return _judge_loss(ev, "d", ("random", "flat"))
 
 
-@CHECKS.check("generator_loss: the non-saturating loss, matches the reference", points=2, probe="losses")
+@CHECKS.check("generator_loss: the non-saturating loss, matches the reference", points=1.5, probe="losses")
 def g_loss_values(ev):
     return _judge_loss(ev, "g", ("random", "flat"))
 
 
-@CHECKS.check("generator_loss_minimax: the saturating loss, matches the reference", points=2, probe="losses")
+@CHECKS.check("generator_loss_minimax: the saturating loss, matches the reference", points=1.5, probe="losses")
 def minimax_values(ev):
     return _judge_loss(ev, "minimax", ("random", "flat"))
 
 
-@CHECKS.check("all three losses: finite and correct for confident logits of ±200", points=3, probe="losses")
+@CHECKS.check("all three losses: finite and correct for confident logits of ±200", points=2, probe="losses")
 def losses_stable(ev):
     verdicts = [_judge_loss(ev, which, ("extreme",), STABLE_HINT) for which in ("d", "g", "minimax")]
     return Verdict(sum(v.fraction for v in verdicts) / 3, "; ".join(v.feedback for v in verdicts if v.feedback))
@@ -139,14 +153,14 @@ def losses_scalar(ev):
                           "and cannot train anything")
 
 
-@CHECKS.check("losses: each returns a tensor with the dtype and device of the logits (float32 and float64)", points=1,
+@CHECKS.check("losses: each returns a tensor with the dtype and device of the logits (float32 and float64)", points=0.5,
               probe="dtypes")
 def losses_dtypes(ev):
     return judge_dtypes(ev, tuple(LOSS_NAMES.values()))
 
 
 @CHECKS.check("generator losses: the non-saturating one keeps a large gradient where D rejects the fakes, "
-              "the minimax one saturates", points=2, probe="gradients")
+              "the minimax one saturates", points=1.5, probe="gradients")
 def saturation(ev):
     """With fake logits of -6..-12, d/dl mean(-log σ(l)) ≈ -1/B, while d/dl mean(log(1-σ(l))) ≈ -σ(l)/B ≈ 0."""
     fake = ev.inputs["fake"]
@@ -170,8 +184,8 @@ def saturation(ev):
         raise Mistake("a generator loss's gradient has the wrong sign: lowering either loss must raise the fake "
                       "logits (gradients ≤ 0)")
     if not close(non_sat, ev.reference["generator_loss"], rtol=1e-4, atol=1e-7):
-        raise Mistake(f"generator_loss's gradient differs from the reference "
-                      f"({worst_difference(non_sat, ev.reference['generator_loss'])}): sum instead of mean?")
+        raise Mistake(describe_difference(non_sat, ev.reference["generator_loss"], "generator_loss's gradient",
+                                          sizes={"B": fake.size}))
     return 1.0
 
 
@@ -285,12 +299,33 @@ def _judge_steps(ev):
         var_g, var_d = _replay(ev.inputs, variant)
         if _same(g, var_g) and _same(d, var_d):
             return Verdict(0.0, description)
-    wrong = " and ".join(n for n, ok in (("generator", g_ok), ("discriminator", d_ok)) if not ok)
-    return Verdict(0.0, f"after two steps the {wrong} parameters differ from the reference's "
-                        "(check both losses, the order of the steps, detach() and zero_grad())")
+    return Verdict(0.0, _bisect(ev) or "after two steps the parameters differ from the reference's")
 
 
-@CHECKS.check("gan_train_step: parameters after two SGD steps equal the reference's", points=4, probe="train_step")
+def _bisect(ev) -> str | None:
+    """Which optimizer step first applies a gradient other than the reference's, and how it differs."""
+    order, reference_order = ev.student.get("step_order") or "", ev.reference.get("step_order") or ""
+    grads, reference_grads = ev.student.get("step_grads") or [], ev.reference.get("step_grads") or []
+    names = {"d": "discriminator", "g": "generator"}
+    for index, (tag, expected_tag) in enumerate(zip(order, reference_order)):
+        call = index // 2 + 1
+        if tag != expected_tag:
+            return (f"step {index + 1} (call {call}) is a {names.get(tag, tag)} update where the reference takes a "
+                    f"{names.get(expected_tag, expected_tag)} update: one discriminator update, then one generator "
+                    "update, per call")
+        if index >= min(len(grads), len(reference_grads)):
+            break
+        got, want = np.asarray(grads[index], dtype=float), np.asarray(reference_grads[index], dtype=float)
+        if not close(got, want, rtol=1e-4, atol=1e-6):
+            net = names[tag]
+            before = ("every earlier update matches the reference's" if index else "it is the first update")
+            return (f"the first update that differs is the {net} update of call {call} ({before}): "
+                    f"{describe_difference(got, want, 'the gradient it applies')} — check the {net} loss and what "
+                    f"reaches the {net}'s .grad before its step (zero_grad(), detach())")
+    return None
+
+
+@CHECKS.check("gan_train_step: parameters after two SGD steps equal the reference's", points=3, probe="train_step")
 def step_parameters(ev):
     """From identical weights and data; the real and fake batches differ in size."""
     return judge_given(ev, _judge_steps, probes.GIVEN_LOSSES)
@@ -308,18 +343,20 @@ def _judge_returns(ev):
             raise Mistake(f"gan_train_step should return the losses as Python floats (loss.item()); "
                           f"it returned {ev.types[key]}")
     problems = []
-    for key in ("d_loss1", "g_loss1", "d_loss2", "g_loss2"):
-        value, reference = float(ev.student[key]), float(ev.reference[key])
-        if not np.isclose(value, reference, rtol=1e-4, atol=1e-6):
-            problems.append(f"{key[:-1]} of call {key[-1]} is {value:.6g}, the reference's {reference:.6g}")
+    for key, what in (("d_loss1", "the discriminator loss returned by call 1"),
+                      ("g_loss1", "the generator loss returned by call 1"),
+                      ("d_loss2", "the discriminator loss returned by call 2"),
+                      ("g_loss2", "the generator loss returned by call 2")):
+        value, expected = np.array([float(ev.student[key])]), np.array([float(ev.reference[key])])
+        if not np.allclose(value, expected, rtol=1e-4, atol=1e-6):
+            problems.append(describe_difference(value, expected, what))
+            break  # later losses start from other weights: the first difference is the one to read
     if problems:
-        if np.isclose(float(ev.student["d_loss1"]), 0.5 * float(ev.reference["d_loss1"]), rtol=1e-4):
-            problems.insert(0, "the discriminator loss is halved")
         return Verdict(0.0, "; ".join(problems))
     return 1.0
 
 
-@CHECKS.check("gan_train_step: the discriminator step comes first and leaves the generator untouched", points=2,
+@CHECKS.check("gan_train_step: the discriminator step comes first and leaves the generator untouched", points=1.5,
               probe="train_step")
 def step_order(ev):
     return judge_given(ev, _judge_order, probes.GIVEN_LOSSES)
@@ -344,7 +381,7 @@ def _judge_order(ev):
 
 
 @CHECKS.check("gan_train_step: zeroes gradients before each backward pass (no accumulation across calls)",
-              points=2, probe="train_step")
+              points=1.5, probe="train_step")
 def step_no_accumulation(ev):
     """Every parameter starts with a stale .grad of 3.0: a step that zeroes before each backward pass ignores it,
     so the stale run ends where the clean run does (whatever else the step does)."""
@@ -370,7 +407,7 @@ def _judge_zeroing(ev):
 
 
 @CHECKS.check("training smoke test: the course GAN trained with your step covers the ring of 8 Gaussians",
-              points=4, probe="smoke_ring")
+              points=3, probe="smoke_ring")
 def smoke_ring(ev):
     """Trusts no metric from the sandbox: loads the trained generator and samples it here."""
     return judge_given(ev, _judge_ring, {"given_losses": probes.GIVEN_LOSSES["given_losses"]})

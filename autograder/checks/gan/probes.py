@@ -7,7 +7,7 @@ a seed, so the trusted side can rebuild the same networks and compare weights.
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
 PROBES = ProbeSet()
@@ -15,11 +15,28 @@ PROBES = ProbeSet()
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
 SMOKE_SEED = 0
-# gan_train_step is judged on its own: again with the reference's losses in place of the student's
-# (label -> the losses substituted), so that a wrong loss costs points only in the loss checks.
+# gan_train_step is judged on its own: again with stand-in losses in place of the student's (label -> the
+# losses replaced), as the reference's step is, so that a wrong loss costs points only in the loss checks.
 GIVEN_LOSSES = {"given_d": ("discriminator_loss",), "given_g": ("generator_loss",),
                 "given_losses": ("discriminator_loss", "generator_loss")}
 STEP_RUNS = {"": (), **GIVEN_LOSSES}
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+
+
+def _least_squares_discriminator_loss(real_logits, fake_logits):
+    """Stand-in for discriminator_loss: the least-squares GAN's (Mao et al., 2017), on the raw outputs."""
+    return 0.5 * ((real_logits - 1.0) ** 2).mean() + 0.5 * (fake_logits**2).mean()
+
+
+def _least_squares_generator_loss(fake_logits):
+    """Stand-in for generator_loss: the least-squares GAN's."""
+    return 0.5 * ((fake_logits - 1.0) ** 2).mean()
+
+
+STAND_INS = {"discriminator_loss": _least_squares_discriminator_loss,
+             "generator_loss": _least_squares_generator_loss}
 
 
 def _tensor(array):
@@ -47,9 +64,14 @@ def _loss_inputs(rng):
     }
 
 
+TINY = {"real": [1.0], "fake": [-1.0]}  # the smallest case: one logit each
+
+
 @PROBES.probe(inputs=_loss_inputs)
 def losses(gan, inputs, device):
-    out = {}
+    real, fake = _tensor(TINY["real"]).to(device), _tensor(TINY["fake"]).to(device)
+    out = {"tiny_d": gan.discriminator_loss(real, fake), "tiny_g": gan.generator_loss(fake),
+           "tiny_minimax": gan.generator_loss_minimax(fake)}
     for label, real, fake in (("random", "real", "fake"), ("flat", "real_flat", "fake_flat"),
                               ("extreme", "real_extreme", "fake_extreme")):
         r = _tensor(inputs[real]).to(device).requires_grad_()
@@ -70,6 +92,10 @@ def dtypes(gan, inputs, device):
         out[f"discriminator_loss{label}"] = gan.discriminator_loss(real, fake)
         out[f"generator_loss{label}"] = gan.generator_loss(fake)
         out[f"generator_loss_minimax{label}"] = gan.generator_loss_minimax(fake)
+    real, fake = torch.empty(5, 1, device="meta"), torch.empty(7, 1, device="meta")
+    out["discriminator_loss_meta"] = meta_result(lambda: gan.discriminator_loss(real, fake))
+    out["generator_loss_meta"] = meta_result(lambda: gan.generator_loss(fake))
+    out["generator_loss_minimax_meta"] = meta_result(lambda: gan.generator_loss_minimax(fake))
     return out
 
 
@@ -103,7 +129,10 @@ class _Recording(torch.optim.SGD):
         self.tag, self.log, self.generator = tag, log, generator
 
     def step(self, closure=None):
-        self.log.append((self.tag, [p.detach().clone() for p in self.generator.parameters()]))
+        own = [p for group in self.param_groups for p in group["params"]]
+        grads = [p.grad.detach().flatten() if p.grad is not None else torch.zeros(p.numel(), device=p.device)
+                 for p in own]
+        self.log.append((self.tag, [p.detach().clone() for p in self.generator.parameters()], torch.cat(grads)))
         return super().step(closure)
 
 
@@ -138,9 +167,10 @@ def _two_steps(gan, inputs, device, stale):
         out[f"d_loss{call}"], out[f"g_loss{call}"] = d_loss, g_loss
     out["generator"] = linear_parameters(generator)
     out["discriminator"] = linear_parameters(discriminator)
-    out["step_order"] = "".join(tag for tag, _ in log)[:20]
+    out["step_order"] = "".join(tag for tag, _, _ in log)[:20]
+    out["step_grads"] = [grads.cpu() for _, _, grads in log[:8]]  # what each optimizer step applied, in order
     # the generator as the first generator step found it: the D step before it must not have moved it
-    first_g = next((params for tag, params in log if tag == "g"), None)
+    first_g = next((params for tag, params, _ in log if tag == "g"), None)
     out["generator_before_g_step"] = [p.cpu() for p in first_g] if first_g else None
     return out
 
@@ -155,8 +185,8 @@ def _fresh_and_stale(gan, inputs, device):
 
 @PROBES.probe(inputs=_step_inputs, stand_ins=GIVEN_LOSSES["given_losses"])
 def train_step(gan, inputs, device):
-    """Two calls of the student's step: with the student's losses, and with the reference's (see STEP_RUNS)."""
-    return given_reference(gan, inputs, STEP_RUNS, lambda: _fresh_and_stale(gan, inputs, device))
+    """Two calls of the student's step: with the student's losses, and with stand-in losses (see STEP_RUNS)."""
+    return given_stand_ins(gan, inputs, STEP_RUNS, lambda: _fresh_and_stale(gan, inputs, device), STAND_INS)
 
 
 # ---------------------------------------------------------------- training smoke test
@@ -173,16 +203,6 @@ def _train_on_ring(gan, device):
     return {"generator": linear_parameters(generator)}
 
 
-@PROBES.probe(time_s=150, reference=False, stand_ins=GIVEN_LOSSES["given_losses"])
-def smoke_ring(gan, inputs, device):
-    """Train the course GAN on the ring of 8 Gaussians with the student's step (and again with the
-    reference's losses in it); return the generators."""
-    if device == "cpu":
-        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
-    runs = {"": (), "given_losses": GIVEN_LOSSES["given_losses"]}
-    return given_reference(gan, inputs, runs, lambda: _train_on_ring(gan, device), trials=_loss_trials(device))
-
-
 def _loss_trials(device):
     """Arguments on which the student's losses are compared with the reference's before training again."""
 
@@ -190,3 +210,14 @@ def _loss_trials(device):
         return lambda: ((torch.randn(n, 1) * 4).to(device).requires_grad_(),)
 
     return {"discriminator_loss": lambda: logits(6)() + logits(9)(), "generator_loss": logits(9)}
+
+
+@PROBES.probe(time_s=150, reference=False, stand_ins=GIVEN_LOSSES["given_losses"], trials=_loss_trials)
+def smoke_ring(gan, inputs, device):
+    """Train the course GAN on the ring of 8 Gaussians with the student's step (and again with stand-in
+    losses in place of those that behave differently from the reference's); return the generators."""
+    if device == "cpu":
+        torch.set_num_threads(1)  # a tiny MLP gains nothing from threads; on a busy CPU they only contend
+    runs = {"": (), "given_losses": GIVEN_LOSSES["given_losses"]}
+    return given_stand_ins(gan, inputs, runs, lambda: _train_on_ring(gan, device), STAND_INS,
+                           trials=_loss_trials(device))

@@ -8,9 +8,10 @@ from the inputs, so that feedback can say which mistake a student made.
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.gmm import probes
-from autograder.checks.judging import (as_array, as_float, close, judge_given, named_mistake, require_finite,
-                                       worst_difference)
+from autograder.checks.judging import (as_array, as_float, close, judge_given, matches_reference, named_mistake,
+                                       require_finite)
 
 CHECKS = CheckSet("autograder.checks.gmm.probes")
 LOG_2PI = np.log(2 * np.pi)
@@ -41,10 +42,18 @@ def _log_pdf_variants(X, mean, cov, reference):
     }
 
 
+def _log_pdf_terms(X, mean, cov):
+    """The three terms of log N(x | mean, cov), each (N,): what a wrong result may be off by a multiple of."""
+    diff = X - mean
+    log_det = np.linalg.slogdet(cov)[1]
+    return {"log|Σ|": np.full(len(X), log_det), "(x−μ)ᵀΣ⁻¹(x−μ)": np.einsum("nd,de,ne->n", diff, np.linalg.inv(cov), diff),
+            "D·log(2π)": np.full(len(X), X.shape[1] * LOG_2PI)}
+
+
 @CHECKS.check("log_gaussian_pdf: values match the reference for D = 1, 2, 3, 5", points=3, probe="log_pdf")
 def log_pdf_values(ev):
     """Partial credit per dimension; feedback names the term that is off."""
-    correct, problems = 0, []
+    correct, problems, wrong = 0, [], []
     for D in (1, 2, 3, 5):
         X, mean, cov = ev.inputs[f"X{D}"], ev.inputs[f"mean{D}"], ev.inputs[f"cov{D}"]
         reference = ev.reference[f"D{D}"]
@@ -58,7 +67,19 @@ def log_pdf_values(ev):
             correct += 1
             continue
         mistake = named_mistake(values, _log_pdf_variants(X, mean, cov, reference), rtol=1e-6, atol=1e-6)
-        problems.append(f"D={D}: {mistake}" if mistake else f"D={D}: wrong values ({worst_difference(values, reference)})")
+        if mistake:
+            problems.append(f"D={D}: {mistake}")
+        else:
+            wrong.append((values, reference, _log_pdf_terms(X, mean, cov)))
+    if wrong:  # diagnosed across all dimensions at once, so that a term's share of the error shows
+        values, reference = (np.concatenate([w[i] for w in wrong]) for i in (0, 1))
+        terms = {name: np.concatenate([w[2][name] for w in wrong]) for name in wrong[0][2]}
+        problems.append(describe_difference(values, reference, "the result", terms=terms,
+                                            sizes={"N": len(ev.inputs["X1"])}))
+    if correct < 4 and ev.student.get("tiny") is not None and ev.reference.get("tiny") is not None:
+        tiny = probes.TINY_PDF
+        problems.append(smallest_case(f"log_gaussian_pdf({tiny['X'].tolist()}, {tiny['mean'].tolist()}, "
+                                      f"{tiny['cov'].tolist()})", ev.student["tiny"], ev.reference["tiny"]))
     return Verdict(correct / 4, "; ".join(dict.fromkeys(problems)))
 
 
@@ -112,7 +133,7 @@ def _e_step_responsibilities(ev):
     hard = np.eye(reference.shape[1])[reference.argmax(axis=1)]
     if close(resp, hard):
         raise Mistake("responsibilities are hard (0/1) assignments; the E-step needs soft posterior probabilities")
-    raise Mistake(f"responsibilities differ from the reference ({worst_difference(resp, reference)})")
+    raise Mistake(describe_difference(resp, reference, "`resp`", sizes={"K": reference.shape[1]}))
 
 
 @CHECKS.check("e_step: mean log-likelihood matches the reference", points=2, probe="e_step")
@@ -130,7 +151,8 @@ def _e_step_log_likelihood(ev):
         raise Mistake("the log-likelihood is summed over data points; return the mean over the N points")
     if np.isclose(value, np.exp(reference), rtol=1e-6):
         raise Mistake("return the mean log-likelihood, not a likelihood")
-    raise Mistake(f"mean log-likelihood {value:.6g} differs from the reference {reference:.6g}")
+    raise Mistake(describe_difference(np.array([value]), np.array([reference]), "the mean log-likelihood",
+                                      sizes={"N": N, "D": ev.inputs["X"].shape[1], "K": len(ev.inputs["weights"])}))
 
 
 @CHECKS.check("e_step: stable for points far from every component (log-sum-exp)", points=2, probe="e_step_far")
@@ -154,7 +176,7 @@ def _e_step_far_points(ev):
     if close(resp, ev.reference["resp"], rtol=1e-5, atol=1e-6):
         score += 0.5
     else:
-        problems.append(f"responsibilities of far-away points are wrong ({worst_difference(resp, ev.reference['resp'])})")
+        problems.append(describe_difference(resp, ev.reference["resp"], "for far-away points `resp`"))
     if np.isclose(ll, float(ev.reference["mean_log_likelihood"]), rtol=1e-6):
         score += 0.5
     else:
@@ -212,10 +234,11 @@ def _judge_m_step(ev, label, reg):
     for description, variant in _m_step_variants(ev.inputs["X"], ev.inputs["resp"], reg).items():
         if all(close(s, v, rtol=1e-6, atol=1e-9) for s, v in zip(student, variant)):
             return Verdict(sum(parts) / 3 * 0.5, description)
-    wrong = [name for name, ok in zip(("weights", "means", "covariances"), parts) if not ok]
-    details = "; ".join(f"{name}: {worst_difference(s, r)}" for name, s, r, ok in
+    X, resp = ev.inputs["X"], ev.inputs["resp"]
+    sizes = {"N": len(X), "D": X.shape[1], "K": resp.shape[1], "N_k": resp.sum(axis=0)}
+    details = "; ".join(describe_difference(s, r, name, sizes=sizes) for name, s, r, ok in
                         zip(("weights", "means", "covs"), student, reference, parts) if not ok)
-    return Verdict(sum(parts) / 3, f"{', '.join(wrong)} differ from the reference ({details})")
+    return Verdict(sum(parts) / 3, details)
 
 
 @CHECKS.check("m_step: weights, means and covariances match the reference", points=3, probe="m_step")
@@ -235,13 +258,15 @@ def m_step_reg_covar(ev):
     if close(shift, np.broadcast_to((reg - 1e-6) * np.eye(D), shift.shape), rtol=1e-6, atol=1e-9):
         return 1.0
     if close(shift, np.zeros_like(shift), atol=1e-12):
-        if close(default_covs, ev.reference["default_covs"] - 1e-6 * np.eye(D), rtol=1e-6, atol=1e-9):
+        off = default_covs - ev.reference["default_covs"]  # what the default call adds, relative to the reference
+        if close(off, np.broadcast_to(-1e-6 * np.eye(D), off.shape), rtol=0, atol=1e-10):
             raise Mistake("reg_covar is not added to the covariance diagonals")
         raise Mistake("the reg_covar argument is ignored (the same value is always used): add the value passed in")
     if close(shift, np.broadcast_to(reg * np.eye(D), shift.shape), rtol=1e-6, atol=1e-9):
         raise Mistake("without reg_covar the covariances get no regularisation: its default is 1e-6, add it too")
     raise Mistake(f"with reg_covar={reg:g} instead of the default 1e-6, every covariance should change by exactly "
-                  f"{reg - 1e-6:g}·I; yours change by something else ({worst_difference(shift, (reg - 1e-6) * np.eye(D))}) "
+                  f"{reg - 1e-6:g}·I; instead the change "
+                  f"{describe_difference(shift, np.broadcast_to((reg - 1e-6) * np.eye(D), shift.shape), '').strip()} "
                   "— add reg_covar to the diagonal only, once, after computing the covariance")
 
 
@@ -283,7 +308,7 @@ def _fit_outputs(ev):
 
 @CHECKS.check("fit_gmm: agrees with scikit-learn's GaussianMixture from the same start", points=2, probe="fit")
 def fit_matches_sklearn(ev):
-    return judge_given(ev, _fit_matches_sklearn, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_matches_sklearn, probes.FIT_GIVEN, given_judge=_fit_given)
 
 
 def _fit_matches_sklearn(ev):
@@ -298,6 +323,18 @@ def _fit_matches_sklearn(ev):
     else:
         problems.append(f"EM ran {len(history)} iterations where scikit-learn runs {model.n_iter_} "
                         "(check the stopping rule and max_iter)")
+    loose_model = _sklearn_fit({**ev.inputs, "tol": ev.inputs["loose_tol"]})
+    loose = loose_model.n_iter_
+    if ev.student.get("loose_iterations") != loose and len(history) == model.n_iter_:
+        score -= 0.25
+        problems.append(f"with tol={float(ev.inputs['loose_tol']):g} EM ran {ev.student.get('loose_iterations')} "
+                        f"iterations where scikit-learn runs {loose}: is the tol argument used?")
+    elif loose > 1 and not close(ev.student.get("loose_means"), loose_model.means_, 1e-6, 1e-9):
+        before = _sklearn_fit({**ev.inputs, "tol": 0.0, "max_iter": loose - 1})  # before the last M-step
+        if close(ev.student.get("loose_means"), before.means_, 1e-6, 1e-9):
+            return Verdict(max(score - 0.5, 0.0), "with tol={:g} the means returned are those before the last M-step: "
+                           "the iteration that stops skips its M-step; run the M-step in every iteration and test "
+                           "for convergence after it".format(float(ev.inputs["loose_tol"])))
     if np.isclose(history[-1], model.lower_bound_, rtol=1e-5, atol=1e-6):
         score += 0.25
     else:
@@ -305,10 +342,33 @@ def _fit_matches_sklearn(ev):
     fitted = [close(weights, model.weights_, 1e-4, 1e-6), close(means, model.means_, 1e-4, 1e-6),
               close(covs, model.covariances_, 1e-4, 1e-6)]
     score += 0.5 * sum(fitted) / 3
+    if not all(fitted) and model.n_iter_ > 1 and len(history) == model.n_iter_:
+        before = _sklearn_fit({**ev.inputs, "max_iter": model.n_iter_ - 1})  # the parameters before the last M-step
+        if all(close(s, b, 1e-6, 1e-9) for s, b in zip((weights, means, covs),
+                                                        (before.weights_, before.means_, before.covariances_))):
+            problems.append("the iteration that stops skips its M-step: the parameters returned are those before "
+                            "the last M-step; run the M-step in every iteration and test for convergence after it")
+            return Verdict(score - 0.5 * sum(fitted) / 3, "; ".join(problems))  # none of the parameters is right
     for name, ok in zip(("weights", "means", "covariances"), fitted):
         if not ok:
             problems.append(f"fitted {name} differ from scikit-learn's")
     return Verdict(score, "; ".join(problems))
+
+
+def _fit_given(ev):
+    """With stand-in E- and M-steps (not the Gaussian ones) fit_gmm is compared with the reference's fit_gmm run
+    with the same stand-ins: same iterations, same history, same parameters."""
+    history = as_array(ev.student["history"], "history")
+    expected = np.asarray(ev.reference["history"], dtype=float)
+    if history.shape != expected.shape:
+        raise Mistake(f"EM ran {history.size} iterations where the reference's fit_gmm, given the same E- and M-steps, "
+                      f"runs {expected.size} (check the stopping rule and max_iter)")
+    # the same stand-ins through the same loop agree to rounding: tight, so that a skipped last M-step shows
+    return matches_reference("history", "weights", "means", "covs", "loose_means", rtol=1e-7, atol=1e-10)(ev)
+
+
+def _fit_short_given(ev):
+    return matches_reference("history", "means")(ev)
 
 
 def _require_progress(history):
@@ -320,7 +380,7 @@ def _require_progress(history):
 
 @CHECKS.check("fit_gmm: the log-likelihood never decreases", points=1, probe="fit")
 def fit_monotone(ev):
-    return judge_given(ev, _fit_monotone, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_monotone, probes.FIT_GIVEN, given_judge=_fit_given)
 
 
 def _fit_monotone(ev):
@@ -339,7 +399,7 @@ def _fit_monotone(ev):
 
 @CHECKS.check("fit_gmm: stops after max_iter iterations", points=1, probe="fit_short")
 def fit_max_iter(ev):
-    return judge_given(ev, _fit_max_iter, probes.FIT_GIVEN)
+    return judge_given(ev, _fit_max_iter, probes.FIT_GIVEN, given_judge=_fit_short_given)
 
 
 def _fit_max_iter(ev):

@@ -2,13 +2,46 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, unpack
 
 PROBES = ProbeSet()
-# A function that calls other contract functions is also run with the reference's in their place (label ->
-# pieces), so that a mistake in log_gaussian_pdf costs only in its own checks, not again in e_step's and fit_gmm's.
+# A function that calls other contract functions is also run with stand-ins in their place (label -> pieces),
+# as the reference's is, so that a mistake in log_gaussian_pdf costs only in its own checks, not again in
+# e_step's and fit_gmm's.
 E_STEP_GIVEN = {"given_pdf": ("log_gaussian_pdf",)}
 FIT_GIVEN = {"given_e": ("e_step",), "given_m": ("m_step",), "given_em": ("e_step", "m_step")}
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+
+
+def _laplace_log_pdf(X, mean, cov):
+    """Stand-in for log_gaussian_pdf: a product of Laplace densities whose variances are cov's diagonal, (N,)."""
+    scale = np.sqrt(np.diag(cov) / 2.0)  # (D,) a Laplace(b) has variance 2b²
+    return -np.sum(np.abs(np.asarray(X, dtype=float) - mean) / scale + np.log(2.0 * scale), axis=1)
+
+
+def _laplace_e_step(X, weights, means, covs):
+    """Stand-in for e_step: soft assignments under the Laplace mixture above, and its mean log-density."""
+    from scipy.special import logsumexp, softmax
+
+    scores = np.stack([np.log(w) + _laplace_log_pdf(X, m, c) for w, m, c in zip(weights, means, covs)], axis=1)
+    return softmax(scores, axis=1), float(np.mean(logsumexp(scores, axis=1)))
+
+
+def _fuzzy_m_step(X, resp, reg_covar=1e-6):
+    """Stand-in for m_step: fuzzy c-means updates (every point weighted by its squared responsibility) with
+    diagonal covariances."""
+    X = np.asarray(X, dtype=float)
+    fuzzy = np.asarray(resp, dtype=float) ** 2  # (N, K)
+    totals = fuzzy.sum(axis=0) + 1e-12  # (K,)
+    means = np.einsum("nk,nd->kd", fuzzy, X) / totals[:, None]
+    spread = np.einsum("nk,nkd->kd", fuzzy, (X[:, None, :] - means[None]) ** 2) / totals[:, None]
+    covs = np.stack([np.diag(s) + reg_covar * np.eye(X.shape[1]) for s in spread])
+    return totals / totals.sum(), means, covs
+
+
+STAND_INS = {"log_gaussian_pdf": _laplace_log_pdf, "e_step": _laplace_e_step, "m_step": _fuzzy_m_step}
 
 
 def random_spd(rng, D, scale=1.0):
@@ -17,9 +50,10 @@ def random_spd(rng, D, scale=1.0):
     return scale * (A @ A.T / D + 0.5 * np.eye(D))
 
 
-def mixture_data(rng, N=400, D=2, K=3):
-    """N points from K well-separated Gaussians, and a start for EM (weights, means, covs)."""
-    centres = rng.normal(scale=4.0, size=(K, D))
+def mixture_data(rng, N=400, D=2, K=3, spread=4.0):
+    """N points from K Gaussians (well separated with the default `spread` of the centres), and a start for EM
+    (weights, means, covs)."""
+    centres = rng.normal(scale=spread, size=(K, D))
     labels = rng.integers(K, size=N)
     X = centres[labels] + rng.normal(size=(N, D)) @ np.linalg.cholesky(random_spd(rng, D, 0.6)).T
     weights = np.full(K, 1.0 / K)
@@ -37,11 +71,15 @@ def _log_pdf_inputs(rng):
     return inputs
 
 
+TINY_PDF = {"X": np.array([[0.5], [-1.0]]), "mean": np.array([0.0]), "cov": np.array([[2.0]])}  # the smallest case
+
+
 @PROBES.probe(inputs=_log_pdf_inputs)
 def log_pdf(gmm, inputs, device):
     out = {}
     for D in (1, 2, 3, 5):
         out[f"D{D}"] = gmm.log_gaussian_pdf(inputs[f"X{D}"], inputs[f"mean{D}"], inputs[f"cov{D}"])
+    out["tiny"] = gmm.log_gaussian_pdf(TINY_PDF["X"], TINY_PDF["mean"], TINY_PDF["cov"])
     return out
 
 
@@ -60,7 +98,7 @@ def _call_e_step(gmm, inputs):
 
 @PROBES.probe(inputs=_e_step_inputs, stand_ins=("log_gaussian_pdf",))
 def e_step(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs), STAND_INS)
 
 
 def _far_inputs(rng):
@@ -73,7 +111,7 @@ def _far_inputs(rng):
 
 @PROBES.probe(inputs=_far_inputs, stand_ins=("log_gaussian_pdf",))
 def e_step_far(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **E_STEP_GIVEN}, lambda: _call_e_step(gmm, inputs), STAND_INS)
 
 
 def _m_step_inputs(rng):
@@ -93,8 +131,10 @@ def m_step(gmm, inputs, device):
 
 
 def _fit_inputs(rng):
-    data = mixture_data(rng, N=500, D=2, K=3)
+    data = mixture_data(rng, N=500, D=2, K=3, spread=2.0)  # overlapping: EM takes several iterations
     data["tol"] = np.float64(1e-4)
+    data["loose_tol"] = np.float64(1.0)  # EM stops after 2 or 3 iterations, long before converging: tol shows, and so
+    # does a skipped last M-step (the parameters still move a lot there)
     data["max_iter"] = np.int64(200)
     data["reg_covar"] = np.float64(1e-3)
     return data
@@ -102,7 +142,7 @@ def _fit_inputs(rng):
 
 @PROBES.probe(inputs=_fit_inputs, time_s=None, stand_ins=("e_step", "m_step"))
 def fit(gmm, inputs, device):
-    return given_reference(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit(gmm, inputs), STAND_INS)
 
 
 def _fit(gmm, inputs):
@@ -114,14 +154,19 @@ def _fit(gmm, inputs):
         history = [float(h) for h in history]
     except (TypeError, ValueError):
         raise ContractError("fit_gmm must return history as a list of floats (one mean log-likelihood per E-step)") from None
-    return {"weights": weights, "means": means, "covs": covs, "history": history}
+    loose = unpack(gmm.fit_gmm(inputs["X"], inputs["weights"], inputs["means"], inputs["covs"],
+                               max_iter=int(inputs["max_iter"]), tol=float(inputs["loose_tol"]),
+                               reg_covar=float(inputs["reg_covar"])),
+                   ("weights", "means", "covs", "history"), "fit_gmm")
+    return {"weights": weights, "means": means, "covs": covs, "history": history, "loose_iterations": len(loose[3]),
+            "loose_means": loose[1]}
 
 
 @PROBES.probe(inputs=lambda rng: {**mixture_data(rng, N=300, D=2, K=2), "max_iter": np.int64(3)},
               stand_ins=("e_step", "m_step"))
 def fit_short(gmm, inputs, device):
     """max_iter is honoured even when EM has not converged."""
-    return given_reference(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit_short(gmm, inputs))
+    return given_stand_ins(gmm, inputs, {"": (), **FIT_GIVEN}, lambda: _fit_short(gmm, inputs), STAND_INS)
 
 
 def _fit_short(gmm, inputs):

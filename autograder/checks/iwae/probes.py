@@ -2,10 +2,18 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet, given_reference
+from autograder.sandboxed.probekit import ProbeSet, given_stand_ins, meta_result
 
 PROBES = ProbeSet()
-BOUND_GIVEN = {"given_lme": ("log_mean_exp",)}  # iwae_bound again with the reference's log_mean_exp
+BOUND_GIVEN = {"given_lme": ("log_mean_exp",)}  # iwae_bound again with a stand-in log_mean_exp
+
+
+def _log_max_exp(values, dim):
+    """Stand-in for log_mean_exp (not its answer): another reduction, the largest value along `dim`."""
+    return values.amax(dim=dim)
+
+
+STAND_INS = {"log_mean_exp": _log_max_exp}
 
 
 def _tensor(array, device):
@@ -41,7 +49,7 @@ def _bound_inputs(rng):
 
 @PROBES.probe(inputs=_bound_inputs, stand_ins=("log_mean_exp",))
 def bound(iwae, inputs, device):
-    return given_reference(iwae, inputs, {"": (), **BOUND_GIVEN}, lambda: _bound(iwae, inputs, device))
+    return given_stand_ins(iwae, inputs, {"": (), **BOUND_GIVEN}, lambda: _bound(iwae, inputs, device), STAND_INS)
 
 
 def _bound(iwae, inputs, device):
@@ -61,4 +69,7 @@ def dtypes(iwae, inputs, device):
                                   for k in ("log_px", "log_pz", "log_qz"))
         out[f"log_mean_exp{label}"] = iwae.log_mean_exp(log_px, 0)
         out[f"iwae_bound{label}"] = iwae.iwae_bound(log_px, log_pz, log_qz)
+    meta = torch.empty(log_px.shape, device="meta")
+    out["log_mean_exp_meta"] = meta_result(lambda: iwae.log_mean_exp(meta, 0))
+    out["iwae_bound_meta"] = meta_result(lambda: iwae.iwae_bound(meta, meta, meta))
     return out

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import (as_array, as_float, close, judge_given, named_mistake, require_finite,
-                                       worst_difference)
+from autograder.checks.diagnostics import describe_difference
+from autograder.checks.judging import (as_array, as_float, close, judge_given, judge_meta, named_mistake,
+                                       require_finite)
 from autograder.checks.pixelcnn import probes
 
 CHECKS = CheckSet("autograder.checks.pixelcnn.probes")
@@ -117,11 +118,16 @@ def _conv(x, weight, bias, k):
 
 @CHECKS.check("MaskedConv2d: output equals a convolution with the masked weights", points=3, probe="conv_output")
 def conv_output(ev):
-    return judge_given(ev, _conv_output, probes.GIVEN_MASK)
+    return judge_given(ev, _conv_output, probes.GIVEN_MASK, given_judge=lambda given: _conv_output(given, _stand_in_mask))
 
 
-def _conv_output(ev):
-    """Behaviour only: y must equal conv2d(x, weight * mask, bias) with `weight` read from the layer."""
+def _stand_in_mask(k: int, mask_type: str) -> np.ndarray:
+    return probes.STAND_INS["causal_mask"](k, mask_type).numpy()
+
+
+def _conv_output(ev, mask=reference_mask):
+    """Behaviour only: y must equal conv2d(x, weight * mask, bias) with `weight` read from the layer (and `mask`
+    the stand-in's when the layer was built with it)."""
     correct, problems = 0, []
     for i, (c_in, c_out, k, mask_type, kwargs) in enumerate(probes.CONV_CASES):
         x = ev.inputs[f"x{i}"]
@@ -137,8 +143,8 @@ def _conv_output(ev):
         except Mistake as mistake:
             problems.append(str(mistake))
             continue
-        expected = _conv(x, weight * reference_mask(k, mask_type), bias, k)
-        if not np.any(weight * reference_mask(k, mask_type)):  # a zero layer equals every masked convolution
+        expected = _conv(x, weight * mask(k, mask_type), bias, k)
+        if not np.any(weight * mask(k, mask_type)):  # a zero layer equals every masked convolution
             problems.append(f"{case}: its weights are all zero where the mask keeps them, so nothing shows the mask at "
                             "work: keep nn.Conv2d's random initialisation")
             continue
@@ -152,8 +158,8 @@ def _conv_output(ev):
                     _conv(x, weight, bias, k)}
         variants.update({d: _conv(x, weight * m, bias, k) for d, m in mask_variants(k, mask_type).items()})
         named = named_mistake(y, variants, rtol=1e-4, atol=1e-5)
-        problems.append(f"{case}: {named}" if named else f"{case}: output differs from conv2d with the masked "
-                        f"weight ({worst_difference(y, expected)})")
+        problems.append(f"{case}: {named}" if named else describe_difference(
+            y, expected, f"{case}: the output", sizes={"k": k, "C_in": c_in}))
     return Verdict(correct / len(probes.CONV_CASES), "; ".join(dict.fromkeys(problems)))
 
 
@@ -287,7 +293,8 @@ def nll_values(ev):
             correct += 1
             continue
         named = next((d for d, v in variants.items() if np.isclose(value, v, rtol=1e-4)), None)
-        problems.append(named or f"{value:.6g} bits/dim differs from the expected {expected:.6g}")
+        problems.append(named or describe_difference(np.array([value]), np.array([expected]), "nll_bits_per_dim",
+                                                     sizes={"C·H·W": ev.inputs[f"{label}_x"][0].size}))
     return Verdict(correct / 2, "; ".join(dict.fromkeys(problems)))
 
 
@@ -298,8 +305,8 @@ def nll_extreme(ev):
     if np.isclose(value, expected, rtol=1e-4):
         return 1.0
     named = next((d for d, v in variants.items() if np.isclose(value, v, rtol=1e-4)), None)
-    raise Mistake(named or f"for logits of ±100, {value:.6g} bits/dim differs from the expected {expected:.6g} "
-                  "(probabilities clamped or rounded? work with logits)")
+    raise Mistake(named or describe_difference(np.array([value]), np.array([expected]), "for logits of ±100 the result")
+                  + " (probabilities clamped or rounded? work with logits)")
 
 
 @CHECKS.check("nll_bits_per_dim: a scalar tensor of the logits' dtype that gradients flow through", points=1,
@@ -381,6 +388,19 @@ def sample_values(ev):
     raise Mistake(f"with every pixel's probability {p:.2f}, {mean:.3f} of your samples are 1")
 
 
+@CHECKS.check("MaskedConv2d, nll_bits_per_dim and sample work on any device (checked on PyTorch's meta device)",
+              points=1, probe="devices")
+def devices(ev):
+    """No GPU needed: a tensor created on the CPU inside a function cannot meet a meta tensor, as on a GPU."""
+    for function in ("MaskedConv2d", "nll_bits_per_dim", "sample"):
+        judge_meta(ev, function)
+    seen = ev.student.get("sample_device_argument")
+    if seen != "meta":
+        raise Mistake(f"sample(model, n, shape, device=...) must build the images on `device` when it is given; "
+                      f"with the model's parameters on the CPU and device='meta', the model was called on inputs on "
+                      f"{seen}: use the device argument, and the model's device only when it is None")
+
+
 # ---------------------------------------------------------------- training smoke test
 
 
@@ -408,7 +428,7 @@ def held_out_bits(weights: dict) -> float:
 
 
 @CHECKS.check(f"training smoke test: the course's PixelCNN built from your MaskedConv2d reaches "
-              f"< {SMOKE_BAR_BITS} bits/dim on held-out digits", points=4, probe="smoke")
+              f"< {SMOKE_BAR_BITS} bits/dim on held-out digits", points=3, probe="smoke")
 def smoke(ev):
     return judge_given(ev, _smoke, probes.GIVEN_MASK)
 

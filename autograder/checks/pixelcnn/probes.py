@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
@@ -25,10 +25,25 @@ CONV_CASES = ((1, 3, 3, "A", {}), (2, 4, 5, "B", {}), (3, 2, 3, "B", {"bias": Fa
 CHAIN_SHAPE = (1, 4, 5)  # (C, H, W) for the deterministic sampling model
 SAMPLE_SHAPE = (1, 6, 6)
 SAMPLE_LOGIT = float(np.log(3.0))  # p = 0.75 for every pixel
-# MaskedConv2d is judged on its own: again with the reference's causal_mask in place of the student's, so that a
+# MaskedConv2d is judged on its own: again with a stand-in causal_mask in place of the student's, so that a
 # wrong mask costs points in the mask check, not again in every check of the layer built from it.
 GIVEN_MASK = {"given_mask": ("causal_mask",)}
 LAYER_RUNS = {"": (), **GIVEN_MASK}
+
+
+def _up_left_mask(kernel_size, mask_type):
+    """Stand-in for causal_mask (not its answer): causal too, but it keeps only the up-left quadrant of the rows
+    above (columns up to the centre's), the centre row left of the centre, and the centre for type 'B'."""
+    if mask_type not in ("A", "B"):
+        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+    centre = kernel_size // 2
+    mask = torch.zeros(kernel_size, kernel_size)
+    mask[: centre + 1, : centre + 1] = 1.0
+    mask[centre, centre] = 1.0 if mask_type == "B" else 0.0
+    return mask
+
+
+STAND_INS = {"causal_mask": _up_left_mask}
 
 
 @contextmanager
@@ -98,7 +113,7 @@ def _conv_inputs(rng):
 
 @probe(inputs=_conv_inputs, stand_ins=("causal_mask",))
 def conv_output(pixelcnn, inputs, device):
-    return given_reference(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device))
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device), STAND_INS)
 
 
 def _conv_output(pixelcnn, inputs, device):
@@ -156,7 +171,7 @@ def _causality_inputs(rng):
 @probe(inputs=_causality_inputs, stand_ins=("causal_mask",))
 def causality(pixelcnn, inputs, device):
     """Dependencies of every output pixel on every input pixel, before and after 5 gradient steps."""
-    return given_reference(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device))
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device), STAND_INS)
 
 
 def _causality(pixelcnn, inputs, device):
@@ -243,20 +258,61 @@ def sample_stats(pixelcnn, inputs, device):
     return {"images": _tensor(images, "sample")}
 
 
+@probe()
+def devices(pixelcnn, inputs, device):
+    """The layer, the loss and sampling with everything on PyTorch's meta device: a tensor created on the CPU
+    inside them fails there as it would on a GPU."""
+    meta = torch.device("meta")
+    x = torch.empty(2, 1, 5, 5, device=meta)
+    return {
+        "MaskedConv2d_meta": meta_result(lambda: pixelcnn.MaskedConv2d(1, 2, 3, "A").to(meta)(x)),
+        "nll_bits_per_dim_meta": meta_result(lambda: pixelcnn.nll_bits_per_dim(x, x)),
+        "sample_meta": meta_result(lambda: pixelcnn.sample(ConstantModel(SAMPLE_LOGIT).to(meta), 2, (1, 3, 3))),
+        "sample_device_argument": _devices_seen(pixelcnn, meta),
+    }
+
+
+class _Witness(nn.Module):
+    """A model whose parameter stays on the CPU: it records the device of every input it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.logit = nn.Parameter(torch.tensor(SAMPLE_LOGIT))
+        self.seen = set()
+
+    def forward(self, x):
+        self.seen.add(x.device.type)
+        return self.logit.to(x.device).expand_as(x)
+
+
+def _devices_seen(pixelcnn, device):
+    """sample(model, ..., device=device) with the model's parameter on the CPU: the images must be made on `device`."""
+    witness = _Witness()
+    try:
+        with torch.no_grad():
+            pixelcnn.sample(witness, 2, (1, 2, 2), device=device)
+    except NotImplementedError as exc:
+        if not str(exc):
+            raise
+    except Exception:  # noqa: BLE001 - reading values off the meta device may fail afterwards; the devices seen count
+        pass
+    return ",".join(sorted(witness.seen)) or "none"
+
+
 def _smoke_inputs(rng):
     from genmodels.data import digits
 
     return {"train": digits().train.astype(np.uint8)}  # (1438, 1, 8, 8) in {0, 1}
 
 
-def _mask_trials():
-    return [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]
+def _mask_trials(device="cpu"):
+    return {"causal_mask": [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]}
 
 
-@probe(inputs=_smoke_inputs, time_s=60, reference=False, stand_ins=("causal_mask",))
+@probe(inputs=_smoke_inputs, time_s=60, reference=False, stand_ins=("causal_mask",), trials=_mask_trials)
 def smoke(pixelcnn, inputs, device):
-    """Train the course's PixelCNN built from the student's MaskedConv2d (and again with the reference's
-    causal_mask in it, when the student's masks differ); return its effective weights."""
+    """Train the course's PixelCNN built from the student's MaskedConv2d (and again with a stand-in causal_mask
+    in it, when the student's masks differ from the reference's); return its effective weights."""
     from genmodels import pixelcnn as course_pixelcnn
 
     images = inputs["train"].astype(np.float32)
@@ -265,4 +321,4 @@ def smoke(pixelcnn, inputs, device):
         model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, device=device)
         return course_pixelcnn.effective_weights(model)
 
-    return given_reference(pixelcnn, inputs, LAYER_RUNS, train, trials={"causal_mask": _mask_trials()})
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, train, STAND_INS, trials=_mask_trials(device))

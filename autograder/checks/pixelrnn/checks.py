@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import as_array, close, judge_given, named_mistake, worst_difference
+from autograder.checks.diagnostics import describe_difference
+from autograder.checks.judging import as_array, close, judge_given, judge_meta, matches_reference, named_mistake
 from autograder.checks.pixelrnn.probes import ROUND_TRIP_GIVEN, SHAPES
 
 CHECKS = CheckSet("autograder.checks.pixelrnn.probes")
@@ -26,7 +27,7 @@ def unskewed(s, H, W, shift=lambda i, H: i):
 LEFT = lambda i, H: H - 1 - i  # noqa: E731  row i shifted left: the anti-diagonals become columns
 
 
-@CHECKS.check("skew: row i shifted right by i, zeros elsewhere, width W + H - 1", points=3, probe="skew")
+@CHECKS.check("skew: row i shifted right by i, zeros elsewhere, width W + H - 1", points=2, probe="skew")
 def skew_values(ev):
     correct, problems = 0, []
     for i, shape in enumerate(SHAPES):
@@ -56,11 +57,11 @@ def skew_values(ev):
             "row i is shifted by i + 1 instead of i (row 0 stays where it is)": None if H < 1 else
             np.pad(skewed(x), ((0, 0), (0, 0), (0, 0), (1, 0)))[..., :-1],
         }, atol=1e-6)
-        problems.append(named or f"skew of a {shape} input is wrong ({worst_difference(s, expected)})")
+        problems.append(named or describe_difference(s, expected, f"skew of a {shape} input"))
     return Verdict(correct / len(SHAPES), "; ".join(dict.fromkeys(problems)))
 
 
-@CHECKS.check("skew: keeps the dtype and lets gradients reach the input", points=1, probe="skew")
+@CHECKS.check("skew: keeps the dtype and device and lets gradients reach the input", points=0.5, probe="skew")
 def skew_gradient(ev):
     for i, shape in enumerate(SHAPES):
         if ev.student[f"dtype{i}"] != "torch.float32":
@@ -74,9 +75,10 @@ def skew_gradient(ev):
         weights = np.arange(B * C * H * (W + H - 1), dtype=float).reshape(B, C, H, W + H - 1)
         if not close(as_array(grad, "grad", shape), unskewed(weights, H, W), atol=1e-3):
             raise Mistake("gradients reach x through skew at the wrong positions")
+    judge_meta(ev, "skew")
 
 
-@CHECKS.check("unskew: takes row i from column i to i + W - 1", points=3, probe="unskew")
+@CHECKS.check("unskew: takes row i from column i to i + W - 1", points=2, probe="unskew")
 def unskew_values(ev):
     correct, problems = 0, []
     for i, (B, C, H, W) in enumerate(SHAPES):
@@ -95,10 +97,16 @@ def unskew_values(ev):
             "column i": unskewed(s, H, W, LEFT),
             "the first W columns are returned without undoing the shift": s[..., :W],
         }, atol=1e-6)
-        problems.append(named or f"unskew is wrong for H={H}, W={W} ({worst_difference(x, expected)})")
+        problems.append(named or describe_difference(x, expected, f"unskew for H={H}, W={W}"))
     if not all(ev.student[f"differentiable{i}"] for i in range(len(SHAPES))) and correct:
         problems.append("no gradient flows through unskew")
         correct = max(correct - 1, 0)
+    try:
+        judge_meta(ev, "unskew")
+    except Mistake as mistake:
+        if correct:
+            problems.append(str(mistake))
+            correct = max(correct - 1, 0)
     dtypes = {ev.student.get(f"dtype{i}") for i in range(len(SHAPES))}
     if dtypes != {"torch.float32"} and correct:
         problems.append(f"unskew turned float32 input into {', '.join(sorted(str(d) for d in dtypes - {'torch.float32'}))}: "
@@ -107,14 +115,15 @@ def unskew_values(ev):
     return Verdict(correct / len(SHAPES), "; ".join(dict.fromkeys(problems)))
 
 
-@CHECKS.check("unskew(skew(x)) gives back x", points=1, probe="round_trip")
+@CHECKS.check("unskew(skew(x)) gives back x", points=0.5, probe="round_trip")
 def round_trip(ev):
-    return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN)
+    keys = [f"x{i}" for i in range(len(SHAPES))]
+    return judge_given(ev, _round_trip, ROUND_TRIP_GIVEN, given_judge=matches_reference(*keys, what="unskew(skew(x))"))
 
 
 def _round_trip(ev):
     for i, shape in enumerate(SHAPES):
         x = as_array(ev.student[f"x{i}"], "unskew(skew(x))", shape, ev.types[f"x{i}"])
         if not close(x, ev.inputs[f"x{i}"], atol=1e-6):
-            raise Mistake(f"unskew(skew(x)) differs from x for a {shape} input "
-                          f"({worst_difference(x, ev.inputs[f'x{i}'])}): the two shifts must be exact inverses")
+            raise Mistake(describe_difference(x, ev.inputs[f"x{i}"], f"for a {shape} input unskew(skew(x))")
+                          + ": the two shifts must be exact inverses")

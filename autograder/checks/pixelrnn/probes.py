@@ -3,14 +3,30 @@
 import numpy as np
 import torch
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_reference
+from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result
 
 PROBES = ProbeSet()
 
 SHAPES = ((2, 1, 3, 3), (1, 2, 4, 6), (2, 3, 5, 2))  # square, wide, tall
-# the round trip is judged with the reference's skew or unskew in place of the student's (label -> piece) when
-# the student's pair fails it, so that a mistake in one of them costs only in its own checks.
+# the round trip is judged with a stand-in skew or unskew in place of the student's (label -> piece) when the
+# student's pair fails it, compared with the reference's pair given the same stand-in, so that a mistake in one
+# of them costs only in its own checks.
 ROUND_TRIP_GIVEN = {"given_skew": ("skew",), "given_unskew": ("unskew",)}
+
+
+def _padded(x):
+    """Stand-in for skew (not its answer): every row padded on the right to width W + H - 1, none shifted."""
+    H = x.shape[-2]
+    return torch.nn.functional.pad(x, (0, H - 1))
+
+
+def _cropped(s):
+    """Stand-in for unskew: the first W = width - H + 1 columns of every row."""
+    H, width = s.shape[-2], s.shape[-1]
+    return s[..., : width - H + 1]
+
+
+STAND_INS = {"skew": _padded, "unskew": _cropped}
 
 
 def _tensor(value, name):
@@ -36,6 +52,7 @@ def skew(pixelrnn, inputs, device):
             weights = torch.arange(s.numel(), dtype=s.dtype, device=s.device).reshape(s.shape)
             (grad,) = torch.autograd.grad((s * weights).sum(), x, allow_unused=True)
             out[f"grad{i}"] = grad
+    out["skew_meta"] = meta_result(lambda: pixelrnn.skew(torch.empty(SHAPES[1], device="meta")))
     return out
 
 
@@ -53,12 +70,15 @@ def unskew(pixelrnn, inputs, device):
         out[f"x{i}"] = x.detach()
         out[f"differentiable{i}"] = bool(x.requires_grad)
         out[f"dtype{i}"] = str(x.dtype)
+    B, C, H, W = SHAPES[1]
+    out["unskew_meta"] = meta_result(lambda: pixelrnn.unskew(torch.empty(B, C, H, W + H - 1, device="meta")))
     return out
 
 
 @PROBES.probe(inputs=_images, stand_ins=("skew", "unskew"))
 def round_trip(pixelrnn, inputs, device):
-    return given_reference(pixelrnn, inputs, {"": (), **ROUND_TRIP_GIVEN}, lambda: _round_trip(pixelrnn, inputs, device))
+    return given_stand_ins(pixelrnn, inputs, {"": (), **ROUND_TRIP_GIVEN}, lambda: _round_trip(pixelrnn, inputs, device),
+                           STAND_INS)
 
 
 def _round_trip(pixelrnn, inputs, device):

@@ -15,8 +15,9 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from autograder.checking import CheckSet, Mistake, Verdict
-from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, named_mistake, require_finite,
-                                       worst_difference)
+from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, matches_reference, named_mistake,
+                                       require_finite)
+from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.vae import probes
 
 CHECKS = CheckSet("autograder.checks.vae.probes")
@@ -138,7 +139,7 @@ def reparameterize_gradients(ev):
     else:
         mu_grad = as_array(ev.student["mu_grad"], "dz/dmu", mu.shape)
         if not close(mu_grad, np.ones_like(mu), rtol=1e-6, atol=1e-6):
-            problems.append(f"dz/dmu should be exactly 1 ({worst_difference(mu_grad, np.ones_like(mu))})")
+            problems.append("dz/dmu should be exactly 1: " + describe_difference(mu_grad, np.ones_like(mu), "yours"))
     if ev.student["logvar_grad"] is None:
         problems.append("no gradient reaches logvar (is the standard deviation detached?)")
     else:
@@ -148,7 +149,8 @@ def reparameterize_gradients(ev):
             problems.append("dz/dlogvar is (z - mu), not (z - mu) / 2: exp(logvar) is used as the standard "
                             "deviation; use exp(logvar / 2) (missing the ½)")
         elif not close(logvar_grad, expected, rtol=1e-5, atol=1e-6):
-            problems.append(f"dz/dlogvar should be (z - mu) / 2 ({worst_difference(logvar_grad, expected)})")
+            problems.append("dz/dlogvar should be (z - mu) / 2: " + describe_difference(
+                logvar_grad, expected, "yours", terms={"(z − mu)": z - mu, "logvar": ev.inputs["logvar"]}))
     if problems:
         raise Mistake("; ".join(problems))
     return 1.0
@@ -205,7 +207,18 @@ def _judge_kl(ev, label, rtol=1e-4, atol=1e-4):
     if close(kl, reference, rtol=rtol, atol=atol):
         return 1.0
     mistake = named_mistake(kl, _kl_variants(mu, logvar, reference), rtol=rtol, atol=atol)
-    raise Mistake(mistake or f"the KL differs from torch.distributions' ({worst_difference(kl, reference)})")
+    if mistake:
+        raise Mistake(mistake)
+    terms = {"Σ exp(logvar)": np.exp(logvar).sum(1), "Σ mu²": (mu**2).sum(1), "Σ logvar": logvar.sum(1)}
+    raise Mistake(describe_difference(kl, reference, "the KL", terms=terms, sizes={"D": mu.shape[1], "B": len(mu)})
+                  + "; " + _tiny(ev, "kl_to_standard_normal(mu=[[0.5]], logvar=[[1.0]])",
+                                 reference_kl(np.array(probes.TINY["mu"]), np.array(probes.TINY["logvar"]))))
+
+
+def _tiny(ev, call, expected):
+    """The smallest-case sentence, when the probe returned the tiny case's value."""
+    got = ev.student.get("tiny")
+    return smallest_case(call, got, expected) if got is not None and np.size(got) == np.size(expected) else ""
 
 
 @CHECKS.check("kl_to_standard_normal: matches torch.distributions on random inputs", points=3, probe="kl")
@@ -274,8 +287,10 @@ def _judge_bernoulli(ev, label, rtol=1e-5, atol=1e-4):
     if label == "extreme":
         raise Mistake("wrong for confident logits (±150): a loss on probabilities (sigmoid, then BCE or log) "
                       "clamps or underflows; compute it from the logits with F.binary_cross_entropy_with_logits "
-                      f"({worst_difference(ll, reference)})")
-    raise Mistake(f"the log-likelihood differs from torch.distributions.Bernoulli's ({worst_difference(ll, reference)})")
+                      f"({describe_difference(ll, reference, 'the log-likelihood')})")
+    tiny = reference_log_likelihood(np.array(probes.TINY["x"]), np.array(probes.TINY["logits"]))
+    raise Mistake(describe_difference(ll, reference, "the log-likelihood", sizes={"P": P, "B": len(x)}) + "; "
+                  + _tiny(ev, "bernoulli_log_likelihood(x=[[1, 0]], logits=[[2, -1]])", tiny))
 
 
 @CHECKS.check("bernoulli_log_likelihood: matches the reference for image-shaped and flat inputs", points=3,
@@ -323,7 +338,7 @@ def _elbo_value(ev, reference):
 @CHECKS.check("elbo: per-example log-likelihood − KL, shape (B,)", points=2, probe="elbo")
 def elbo_values(ev):
     """Judged given correct terms: a mistake in bernoulli_log_likelihood or the KL costs only in their own checks."""
-    return judge_given(ev, _judge_elbo_values, probes.ELBO_GIVEN)
+    return judge_given(ev, _judge_elbo_values, probes.ELBO_GIVEN, given_judge=matches_reference("elbo"))
 
 
 def _judge_elbo_values(ev):
@@ -339,14 +354,16 @@ def _judge_elbo_values(ev):
         "elbo returns only the negative KL: add the log-likelihood": -kl,
     }
     mistake = named_mistake(elbo, variants, rtol=1e-5, atol=1e-4)
-    raise Mistake(mistake or f"the ELBO differs from log-likelihood − KL ({worst_difference(elbo, reference)})")
+    raise Mistake(mistake or describe_difference(elbo, reference, "the ELBO", terms={"the log-likelihood": ll, "the KL": kl},
+                                                 sizes={"B": len(reference)}))
 
 
 @CHECKS.check("elbo: gradients reach the logits, mu and logvar (∂/∂logits = x − σ(logits), ∂/∂mu = −mu, "
               "∂/∂logvar = (1 − exp(logvar)) / 2)", points=1, probe="elbo")
 def elbo_gradients(ev):
     """What trains the decoder and the encoder; judged given correct terms, like the values."""
-    return judge_given(ev, _judge_elbo_gradients, probes.ELBO_GIVEN)
+    return judge_given(ev, _judge_elbo_gradients, probes.ELBO_GIVEN,
+                       given_judge=matches_reference("logits_grad", "mu_grad", "logvar_grad", what="the ELBO's gradient"))
 
 
 def _judge_elbo_gradients(ev):
@@ -366,7 +383,7 @@ def _judge_elbo_gradients(ev):
                                     "the gradient is 1/B of the expected: the ELBO is averaged over the batch":
                                         want / x.shape[0]}, rtol=1e-4, atol=1e-6)
         problems.append(f"∂ELBO/∂{name}: {named}" if named else
-                        f"∂ELBO/∂{name} differs from the expected ({worst_difference(got, want)})")
+                        describe_difference(got, want, f"∂ELBO/∂{name}", sizes={"B": x.shape[0]}))
     if problems:
         raise Mistake("; ".join(dict.fromkeys(problems)))
     return 1.0
@@ -404,7 +421,7 @@ def evaluate_vae(model, images, samples=IW_SAMPLES, seed=0) -> HeldOut:
 
 
 @CHECKS.check("training smoke test: the course VAE trained with your reparameterize and elbo fits held-out digits",
-              points=4, probe="train")
+              points=3, probe="train")
 def training_smoke_test(ev):
     """Judged given correct pieces: where one of the student's functions behaves differently from the reference's,
     the probe also trained with the reference's in its place, so a mistake costs only in that function's checks."""

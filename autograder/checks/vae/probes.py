@@ -2,18 +2,50 @@
 
 import numpy as np
 
-from autograder.sandboxed.probekit import ProbeSet, given_reference
+from autograder.sandboxed.probekit import ProbeSet, given_stand_ins, meta_result
 
 PROBES = ProbeSet()
 KIT_PACKAGES = ["genmodels"]  # the course VAE and its training loop, for the smoke test
 
 DRAWS = 2000  # calls of reparameterize for the sampling statistics
 TERMS = ("bernoulli_log_likelihood", "kl_to_standard_normal")
-# elbo is judged on its own: again with the reference's terms in place of the student's (label -> pieces).
+# elbo is judged on its own: again with stand-in terms in place of the student's (label -> pieces), as the
+# reference's elbo is.
 ELBO_GIVEN = {"given_ll": ("bernoulli_log_likelihood",), "given_kl": ("kl_to_standard_normal",), "given_terms": TERMS}
-# the smoke test trains with the student's functions, and again with the reference's in place of those that differ.
+# the smoke test trains with the student's functions, and again with stand-ins in place of those that differ from
+# the reference's.
 SMOKE_GIVEN = {"given_terms": TERMS, "given_reparameterize": ("reparameterize",), "given_all": ("reparameterize", *TERMS)}
 SMOKE_STEPS = 1000  # Adam steps (docs/vae.md): enough for a VAE that uses its latents to beat any collapsed one
+
+
+# ---------------------------------------------------------------- stand-ins (not the answers)
+# Each trains a VAE about as well as the true piece, and none is the answer: uniform noise, a Gaussian
+# reconstruction term, and a divergence from a wider prior N(0, 1.5).
+WIDE_PRIOR_VARIANCE = 1.5
+GAUSSIAN_PRECISION = 16.0
+
+
+def _uniform_reparameterize(mu, logvar):
+    """Stand-in for reparameterize: mu + std * u with u uniform of mean 0 and variance 1 (not Gaussian)."""
+    torch = _torch()
+    unit_uniform = (torch.rand_like(mu) * 2.0 - 1.0) * 3.0**0.5
+    return mu + torch.exp(0.5 * logvar) * unit_uniform
+
+
+def _gaussian_reconstruction(x, logits):
+    """Stand-in for bernoulli_log_likelihood: −(precision/2) · squared error of sigmoid(logits) per example, (B,)."""
+    squared_error = (x - _torch().sigmoid(logits)) ** 2
+    return -0.5 * GAUSSIAN_PRECISION * squared_error.flatten(1).sum(dim=1)
+
+
+def _wide_prior_divergence(mu, logvar):
+    """Stand-in for kl_to_standard_normal: KL(q || N(0, WIDE_PRIOR_VARIANCE · I)) per example, (B,)."""
+    ratio = (logvar.exp() + mu * mu) / WIDE_PRIOR_VARIANCE
+    return 0.5 * (ratio - logvar + np.log(WIDE_PRIOR_VARIANCE) - 1.0).sum(dim=1)
+
+
+STAND_INS = {"reparameterize": _uniform_reparameterize, "bernoulli_log_likelihood": _gaussian_reconstruction,
+             "kl_to_standard_normal": _wide_prior_divergence}
 
 
 def _torch():
@@ -72,7 +104,8 @@ def reparameterize_grad(vae, inputs, device):
 
 @PROBES.probe(inputs=_reparam_inputs)
 def dtypes(vae, inputs, device):
-    """Each function on float32 and on float64 inputs: what comes back carries the dtype and device (in `types`)."""
+    """Each function on float32 and on float64 inputs (what comes back carries the dtype and device, in `types`),
+    and on PyTorch's meta device, where a tensor made on the CPU inside the function fails as on a GPU."""
     torch = _torch()
     out = {"device": str(torch.device(device))}
     x = (inputs["mu"][:, :1] > 0).astype(np.float64)  # (B, 1) binary targets
@@ -83,6 +116,11 @@ def dtypes(vae, inputs, device):
         out[f"kl_to_standard_normal{label}"] = vae.kl_to_standard_normal(mu, logvar)
         out[f"bernoulli_log_likelihood{label}"] = vae.bernoulli_log_likelihood(target, logits)
         out[f"elbo{label}"] = vae.elbo(target, logits, mu, logvar)
+    meta = {k: torch.empty(v.shape, device="meta") for k, v in (("mu", mu), ("x", target))}
+    out["reparameterize_meta"] = meta_result(lambda: vae.reparameterize(meta["mu"], meta["mu"]))
+    out["kl_to_standard_normal_meta"] = meta_result(lambda: vae.kl_to_standard_normal(meta["mu"], meta["mu"]))
+    out["bernoulli_log_likelihood_meta"] = meta_result(lambda: vae.bernoulli_log_likelihood(meta["x"], meta["x"]))
+    out["elbo_meta"] = meta_result(lambda: vae.elbo(meta["x"], meta["x"], meta["mu"], meta["mu"]))
     return out
 
 
@@ -100,10 +138,13 @@ def _kl_inputs(rng):
     }
 
 
+TINY = {"mu": [[0.5]], "logvar": [[1.0]], "x": [[1.0, 0.0]], "logits": [[2.0, -1.0]]}  # the smallest cases
+
+
 @PROBES.probe(inputs=_kl_inputs)
 def kl(vae, inputs, device):
     torch = _torch()
-    out = {}
+    out = {"tiny": vae.kl_to_standard_normal(_tensor(torch, TINY["mu"], device), _tensor(torch, TINY["logvar"], device))}
     for label in ("", "extreme_", "one_dim_"):
         mu, logvar = _tensor(torch, inputs[f"{label}mu"], device), _tensor(torch, inputs[f"{label}logvar"], device)
         out[f"{label}kl"] = vae.kl_to_standard_normal(mu, logvar)
@@ -130,7 +171,7 @@ def _bernoulli_inputs(rng):
 @PROBES.probe(inputs=_bernoulli_inputs)
 def bernoulli(vae, inputs, device):
     torch = _torch()
-    out = {}
+    out = {"tiny": vae.bernoulli_log_likelihood(_tensor(torch, TINY["x"], device), _tensor(torch, TINY["logits"], device))}
     for label in ("image", "flat", "extreme"):
         x, logits = _tensor(torch, inputs[f"x_{label}"], device), _tensor(torch, inputs[f"logits_{label}"], device)
         out[label] = vae.bernoulli_log_likelihood(x, logits)
@@ -163,8 +204,8 @@ def _elbo_run(vae, inputs, device):
 
 @PROBES.probe(inputs=_elbo_inputs, stand_ins=TERMS)
 def elbo(vae, inputs, device):
-    """elbo with the student's two terms, and with the reference's in place of one or both (ELBO_GIVEN)."""
-    return given_reference(vae, inputs, {"": (), **ELBO_GIVEN}, lambda: _elbo_run(vae, inputs, device))
+    """elbo with the student's two terms, and with stand-ins in place of one or both (ELBO_GIVEN)."""
+    return given_stand_ins(vae, inputs, {"": (), **ELBO_GIVEN}, lambda: _elbo_run(vae, inputs, device), STAND_INS)
 
 
 # ---------------------------------------------------------------- training smoke test
@@ -192,11 +233,11 @@ def _trials(device):
             "kl_to_standard_normal": lambda: (leaf(4, 3), leaf(4, 3))}
 
 
-@PROBES.probe(reference=False, time_s=120, stand_ins=("reparameterize", *TERMS))
+@PROBES.probe(reference=False, time_s=120, stand_ins=("reparameterize", *TERMS), trials=_trials)
 def train(vae, inputs, device):
-    """Train the course VAE with the student's reparameterize and elbo (and again with the reference's pieces in
-    place of those that behave differently); return the trained weights."""
+    """Train the course VAE with the student's reparameterize and elbo (and again with stand-ins in place of the
+    pieces that behave differently from the reference's); return the trained weights."""
     if device == "cpu":
         _torch().set_num_threads(1)  # a small MLP gains nothing from threads; on a busy CPU they only contend
     runs = {"": (), **SMOKE_GIVEN}
-    return given_reference(vae, inputs, runs, lambda: _train(vae, device), trials=_trials(device))
+    return given_stand_ins(vae, inputs, runs, lambda: _train(vae, device), STAND_INS, trials=_trials(device))

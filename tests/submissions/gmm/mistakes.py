@@ -67,4 +67,19 @@ MISTAKES = {
             '    weights = Nk  # (K,)',
         ),
     ],
+    # the iteration that converges returns before its M-step (not scikit-learn's rule).
+    "no_final_m_step": [
+        (
+            "        weights, means, covs = m_step(X, resp, reg_covar)\n"
+            "        converged = bool(history) and abs(log_likelihood - history[-1]) < tol\n"
+            "        history.append(log_likelihood)\n"
+            "        if converged:\n"
+            "            break\n",
+            "        converged = bool(history) and abs(log_likelihood - history[-1]) < tol\n"
+            "        history.append(log_likelihood)\n"
+            "        if converged:\n"
+            "            break\n"
+            "        weights, means, covs = m_step(X, resp, reg_covar)\n",
+        ),
+    ],
 }
