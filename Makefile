@@ -28,7 +28,7 @@ test: $(STAMP) system-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grade_time.py $(filter-out lectures,$(sort $(notdir $(wildcard solutions/*))))
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build site

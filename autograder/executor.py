@@ -1,34 +1,30 @@
 """Run an exercise's probes on student code across the isolation boundary.
 
-The trusted side writes the inputs, starts `autograder.sandboxed.runner` in the sandbox and
-follows its progress over a pipe only the runner's process holds (events the student cannot
-take back: deleting a file changes nothing). It enforces the per-probe and per-exercise time
-limits and the memory, process and file limits from outside, kills everything the sandbox
-started when one is broken (and at the end, before anything is read), then starts the runner
-again for the probes that are left. Only plain data comes back, read through `readback`.
+In a `session.Session` (one sandbox whose zygote forks a child per run), the trusted side asks
+for a child running the exercise's probes and follows its progress over a pipe of that run
+(events the student cannot take back: deleting a file changes nothing). It enforces the
+per-probe and per-exercise time limits and the memory, process and file limits from outside,
+kills everything the sandbox started but the zygote when one is broken (and at the end, before
+anything is read), then asks for another child for the probes that are left. Only plain data
+comes back, read through `readback`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from autograder import isolation as isolation_levels
-from autograder import readback, safe_io, sandbox, sandbox_users, sanitize, scratch, watchdog
+from autograder import readback, safe_io, sanitize, watchdog
+from autograder import session as session_module
 from autograder.config import Limits
+from autograder.output_capture import OutputCapture
 
-ENGINE = Path(__file__).resolve().parent
 POLL_S = 0.05
-STARTUP_S = 120.0  # interpreter + numpy/torch import before student code runs; not the student's time
 GRACE_S = 5.0  # after the last probe, how long student threads may keep the process alive
 
 
@@ -84,29 +80,6 @@ def describe_error(error: dict) -> tuple[str, str]:
     return "exception", f"your code raised {text}{inside}{located}"
 
 
-def build_kit(kit: Path, exercise_id: str, extra_packages=()):
-    """Copy the minimum the runner needs: the sandboxed package, the exercise's probes, helpers."""
-
-    def copy(relative: str):
-        source = ENGINE.parent / relative
-        target = kit / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, target)
-
-    for relative in (
-        "autograder/__init__.py",
-        "autograder/sandboxed",
-        "autograder/checks/__init__.py",
-        f"autograder/checks/{exercise_id}/__init__.py",
-        f"autograder/checks/{exercise_id}/probes.py",
-        *extra_packages,
-    ):
-        copy(relative)
-
-
 def _ended(returncode) -> str:
     """Why the sandboxed process ended on its own, for a student."""
     if returncode is not None and returncode < 0:
@@ -154,15 +127,15 @@ class _Progress:
         os.close(self.fd)
 
 
-class _Run:
-    """One launch of the runner over `names`, watched until it ends or is killed."""
+class _Child:
+    """One child of the session's zygote running `names` of an exercise, watched until it ends or is killed."""
 
-    def __init__(self, report, launch, isolation, limits, time_limits, deadline, schemas):
-        self.report, self.launch, self.isolation = report, launch, isolation
-        self.limits, self.time_limits, self.deadline, self.schemas = limits, time_limits, deadline, schemas
-        self.files_bytes = limits.files_mib * 1024 * 1024
+    def __init__(self, report, session, run, time_limits, deadline):
+        self.report, self.session, self.run = report, session, run
+        self.limits, self.time_limits, self.deadline = run.limits, time_limits, deadline
+        self.files_bytes = run.limits.files_mib * 1024 * 1024
 
-    def _check_limits(self, usage, now, launched, current, elapsed):
+    def _check_limits(self, usage, now, current, elapsed):
         """(problem, message) for the first limit broken, else None."""
         limits = self.limits
         if usage.memory_bytes > limits.memory_mib * 1024 * 1024:
@@ -174,33 +147,36 @@ class _Run:
                              "it was stopped")
         if now > self.deadline:
             return "deadline", f"the exercise's time limit of {limits.time_s:g} s ran out before this check"
-        if current == "startup" and now - launched > STARTUP_S:
-            return "crash", f"the grader could not start Python within {STARTUP_S:g} s"
+        if current == "startup" and elapsed > session_module.ANSWER_S:
+            return "zygote", "the grading sandbox stopped answering"
         if current not in ("startup", None) and elapsed > self.time_limits.get(current, 0):
             what = "importing your file" if current == "import" else "this check"
             return "timeout", (f"{what} took longer than {self.time_limits[current]:g} s and was stopped "
                                "(an endless loop, or a stopping rule that is never met?)")
         return None
 
-    def go(self, names, argv):
+    def go(self, names):
         """Run until done or killed; return the names still to run (empty when finished)."""
         read_fd, write_fd = os.pipe()
+        out_read, out_write = os.pipe()
         progress = _Progress(read_fd)
+        output = OutputCapture(out_read, self.limits.output_kib * 1024)
         try:
-            running = sandbox.start(self.isolation, self.launch, [*argv, "--progress-fd", str(write_fd)],
-                                    self.limits.output_kib * 1024, pass_fds=(write_fd,))
-        except BaseException:
+            self.session.fork(self.run, names, out_write, write_fd)
+        except session_module.ZygoteGone:
             progress.close()
             raise
         finally:
             os.close(write_fd)
+            os.close(out_write)
         self.report.launches += 1
         launched = time.monotonic()
         current, current_since = "startup", launched  # "startup", "import", a probe name, or None (all done)
         failure = None
+        watch = self.session.started.watch
         try:
             while True:
-                exited = running.process.poll() is not None
+                ended = self.session.exited() or not self.session.alive()
                 progress.poll()
                 now = time.monotonic()
                 if not progress.import_started and "import" not in progress.finished:
@@ -211,30 +187,35 @@ class _Run:
                     step = next((name for name in names if name not in progress.finished), None)
                 if step != current:
                     current, current_since = step, now
-                if exited:
+                if ended:
+                    if not self.session.alive():  # its own zygote: only this submission's code can reach it
+                        failure = ("crash", "the sandbox's first process was killed during this check: does your "
+                                            "code kill or stop other processes?")
                     break
                 if current is None and now - current_since > GRACE_S:
-                    break  # all done, but student threads keep the process alive
-                failure = self._check_limits(running.watch.usage(self.limits.memory_mib << 20), now, launched, current,
+                    break  # all done, but student threads keep the child alive
+                failure = self._check_limits(watch.usage(self.limits.memory_mib << 20), now, current,
                                              now - current_since)
                 if failure:
                     break
                 time.sleep(POLL_S)
         finally:
-            running.stop()  # every process of the sandbox is dead before anything is read
+            self.session.reset()  # every process but the zygote is dead before anything is read
             progress.poll()
             progress.close()
-        self.report.printed.append((running.output.total, running.output.text()))
-        if self.launch.uid is not None:  # like bubblewrap's private /tmp, what it left there ends with the launch
-            sandbox_users.remove_leftovers(self.launch.uid)
+            output.finish()
+        self.report.printed.append((output.total, output.text()))
         if failure and failure[0] == "files":  # only the check that wrote them pays, not the ones still to run
-            _empty_box(self.launch.box)
-        return self._settle(names, failure, running.process.returncode, progress.finished)
+            _empty_box(self.session.box)
+        if failure and failure[0] == "zygote":
+            raise session_module.ZygoteGone(failure[1])
+        returncode = self.session.last_exit if failure is None else None
+        return self._settle(names, failure, returncode, progress.finished)
 
     def _settle(self, names, failure, returncode, reported):
         """Record every finished probe; blame the one running at the end; return what is left."""
         try:
-            out = readback.open_outputs(self.launch.box)
+            out = readback.open_outputs(self.session.box)
         except safe_io.UnsafeFile:
             out = None
         try:
@@ -255,7 +236,8 @@ class _Run:
         payload = self._json(out, name) or {}
         try:
             if payload.get("ok") is True:
-                values, types = readback.read_outputs(out, name, payload, self.schemas.get(name, readback.OutputSchema()))
+                schema = self.run.schemas.get(name) if self.run.schemas else None
+                values, types = readback.read_outputs(out, name, payload, schema or readback.OutputSchema())
                 return ProbeOutcome(name, values, types)
             problem, message = describe_error(readback.error_of(payload))
             return ProbeOutcome(name, problem=problem, message=message)
@@ -293,7 +275,7 @@ class _Run:
                     self.report.outcomes[rest] = ProbeOutcome(rest, problem="timeout", message=failure[1])
                 return []
             # The first unfinished probe was running (or about to) when the process ended: blame it,
-            # so that every launch settles at least one probe and the loop always ends.
+            # so that every run settles at least one probe and the loop always ends.
             problem, message = failure or ("crash", _ended(returncode))
             self.report.outcomes[name] = ProbeOutcome(name, problem=problem, message=message)
             return names[index + 1:]
@@ -302,93 +284,49 @@ class _Run:
 
 def _empty_box(box: Path) -> None:
     """Delete what the student's code left in its box (all its processes are dead), keeping the outputs."""
-    for entry in os.scandir(box):
-        if entry.name == "out":
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            os.unlink(entry.path)
+    for entry, info in safe_io.listing(box):
+        if entry.name != "out":
+            safe_io.remove(entry.path, info)
 
 
-def _stub(kit: Path, module: str) -> str:
-    """A module that refuses to be imported, bound over a banned module's files by bubblewrap."""
-    path = kit / "_banned" / f"{module}.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(f"raise ImportError('importing {module} is not allowed in this exercise')\n", encoding="utf-8")
-    return str(path)
+def run_exercise(session, run) -> RunReport:
+    """Run every probe of `run` in `session` (started here if need be); every probe gets an outcome.
 
-
-def allowed_groups(banned, course_banned) -> tuple:
-    """Groups that open modules other exercises ban (instructor-restricted folders: g+rx, o-rwx, gid != 0)."""
-    groups = set()
-    others = tuple(sorted(set(course_banned) - set(banned)))
-    for places in isolation_levels.banned_module_paths(others).values():
-        for place in places:
-            try:
-                info = os.stat(place)
-            except OSError:
-                continue
-            if info.st_gid != 0 and info.st_mode & 0o050 == 0o050 and not info.st_mode & 0o007:
-                groups.add(info.st_gid)
-    return tuple(sorted(groups))
+    Time the sandbox spends starting (or restarting, after student code killed its zygote) is not the
+    exercise's: its deadline moves by as much.
+    """
+    report = RunReport(isolation=session.isolation)
+    session.prepare_run(run)
+    time_limits = {"import": run.limits.check_time_s}
+    time_limits.update({name: run.probes[name].time_s or run.limits.check_time_s for name in run.names})
+    child = _Child(report, session, run, time_limits, time.monotonic() + run.limits.time_s)
+    left, restarts = list(run.names), 0
+    while left:
+        if not session.alive():
+            if restarts > len(run.names):
+                raise RuntimeError("the grading sandbox keeps dying")
+            restarts += 1
+            started = time.monotonic()
+            session.start()
+            child.deadline += time.monotonic() - started
+        try:
+            left = child.go(left)
+        except session_module.ZygoteGone:
+            session.reset()
+    session.finish_run(run)
+    return report
 
 
 def run_probes(exercise_id, module_name, student_file, probes, names, inputs, limits: Limits,
                device="cpu", banned=(), extra_packages=(), *, no_isolation=False, schemas=None,
                course_banned=(), protected=()) -> RunReport:
-    """Run probes `names` on `student_file` in the sandbox; every name gets an outcome.
+    """Run probes `names` of one exercise on `student_file` in a sandbox of its own; every name gets an outcome.
 
     Raises `isolation.IsolationRefused` when student code cannot be isolated here (the message says how to fix it).
     """
     isolation = isolation_levels.detect(no_isolation, tuple(protected))
-    report = RunReport(isolation=isolation)
-    banned = tuple(banned)
-    groups = allowed_groups(banned, course_banned) if isolation.dedicated_user else ()
-    if isolation.level == "fallback" and banned:
-        problem = isolation_levels.fallback_ban_problem(banned, groups)
-        if problem:
-            raise isolation_levels.IsolationRefused(f"exercise {exercise_id}: {problem}")
-    with sandbox_users.sandbox_user() if isolation.dedicated_user else nullcontext() as uid:
-        folder = Path(tempfile.mkdtemp(prefix="course-grade-"))
-        try:
-            box, kit = scratch.make_box(folder, uid)
-            (box / "out").mkdir()
-            build_kit(kit, exercise_id, extra_packages)
-            (kit / "submission").mkdir()
-            shutil.copyfile(student_file, kit / "submission" / f"{module_name}.py")
-            (kit / "inputs").mkdir()
-            for name in names:
-                arrays = {k: np.asarray(v) for k, v in (inputs.get(name) or {}).items()}
-                np.savez(kit / "inputs" / f"{name}.npz", **arrays)
-            hidden = ()
-            if isolation.strong and banned:
-                hidden = tuple((place, _stub(kit, module)) for module, places in
-                               isolation_levels.banned_module_paths(banned).items() for place in places)
-            scratch.seal_kit(kit, uid)
-            if uid is not None:
-                os.chown(box / "out", uid, uid, follow_symlinks=False)
-            launch = sandbox.Launch(box=box, kit=kit, file_bytes=limits.files_mib << 20,
-                                    open_files=limits.open_files, processes=limits.processes,
-                                    device=device, uid=uid, groups=groups, hidden=hidden)
-            box_in, kit_in = sandbox.paths(isolation, launch)
-            time_limits = {"import": limits.check_time_s}
-            time_limits.update({name: probes[name].time_s or limits.check_time_s for name in names})
-            deadline = time.monotonic() + limits.time_s
-            watcher = _Run(report, launch, isolation, limits, time_limits, deadline, schemas or {})
-            left = list(names)
-            while left:
-                argv = [
-                    "python", "-I", "-u", "-c",  # unbuffered: prints reach the grader whatever ends the process
-                    f"import os, sys; os.chdir({box_in!r}); sys.path.insert(0, {kit_in!r}); "
-                    "from autograder.sandboxed.runner import main; os._exit(main())",
-                    "--probes", f"autograder.checks.{exercise_id}.probes",
-                    "--student", f"{kit_in}/submission/{module_name}.py",
-                    "--module-name", module_name,
-                    "--inputs", f"{kit_in}/inputs", "--out", f"{box_in}/out",
-                    "--run", ",".join(left), "--device", device, "--banned", ",".join(banned),
-                ]
-                left = watcher.go(left, argv)
-            return report
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+    run = session_module.ExerciseRun(exercise_id, module_name, Path(student_file).read_text(encoding="utf-8"),
+                                     probes, list(names), inputs, limits, schemas or {}, tuple(banned),
+                                     tuple(extra_packages))
+    with session_module.Session(isolation, [run], device, course_banned) as session:
+        return run_exercise(session, run)

@@ -10,15 +10,16 @@ outputs memorised from an earlier grading earn nothing; the reference runs on th
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import importlib
 import importlib.util
 import math
 import secrets
-import tempfile
+import threading
 import time
 import zlib
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ from autograder import isolation, sanitize, stand_in_inputs, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
-from autograder.executor import ProbeOutcome, run_probes
+from autograder.executor import ProbeOutcome, RunReport, run_exercise
+from autograder.session import ExerciseRun, Session
 from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
@@ -191,15 +193,46 @@ def _all_zero(exercise, checks, message):
     return _scaled_results(exercise, checks, [(0.0, message)] * len(checks.checks))
 
 
-def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu", *,
-                   seed: int | None = None, no_isolation: bool = False, protect=()) -> ExerciseResult:
-    """Grade one exercise of the submission unpacked in `folder` (see `grade_submission` for the options)."""
+@dataclass
+class _Pending:
+    """An exercise whose file was found and passed the static checks, on its way through the sandbox."""
+
+    exercise: Exercise
+    checks: CheckSet
+    result: ExerciseResult
+    found: object  # submission.Located
+    names: list
+    inputs: dict
+    reference: dict = field(default_factory=dict)
+    schemas: dict = field(default_factory=dict)
+    ready: threading.Event = field(default_factory=threading.Event)  # reference and schemas computed
+
+    def run(self, course: Course, module_source: str) -> ExerciseRun:
+        extra = getattr(importlib.import_module(self.checks.probes_module), "KIT_PACKAGES", ())
+        return ExerciseRun(self.exercise.id, self.exercise.module_name, module_source, self.checks.probes,
+                           self.names, self.inputs, course.limits_for(self.exercise), _Schemas(self),
+                           tuple(sorted(self.exercise.banned_imports)), tuple(extra))
+
+
+class _Schemas:
+    """The probes' output schemas, waited for: they come from the reference outputs, computed meanwhile."""
+
+    def __init__(self, pending: _Pending):
+        self.pending = pending
+
+    def get(self, name, default=None):
+        self.pending.ready.wait()
+        return self.pending.schemas.get(name, default)
+
+
+def _prepare(course: Course, root: Path, exercise: Exercise, folder: Path, seed) -> tuple[ExerciseResult, _Pending | None]:
+    """Locate the student's file and check it without running it; (the final result, None) when that fails."""
     checks = load_checks(exercise.id)
     result = ExerciseResult(exercise.id, exercise.title)
     found = locate(folder, exercise.module_name)
     if found.problem:
         result.checks = _all_zero(exercise, checks, found.problem)
-        return result
+        return result, None
     result.notes.append(f"graded {found.origin}")
     result.notes.extend(found.notes)
     problem = static.syntax_problem(found.source, found.origin)
@@ -210,20 +243,24 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
             problem = f"{found.origin} imports {module} ({found.where(line)}), which this exercise does not allow"
     if problem:
         result.checks = _all_zero(exercise, checks, problem)
-        return result
-
+        return result, None
     names = checks.probe_names()
     inputs = probe_inputs(checks, names, seed, reference_path(root, exercise.id, exercise.module_name))
-    reference = reference_outputs(str(root), exercise.id, exercise.module_name, device, seed)
-    course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
-    with _source_file(found.source) as student_file:
-        report = run_probes(
-            exercise.id, exercise.module_name, student_file, checks.probes, names, inputs,
-            course.limits_for(exercise), device=device, banned=exercise.banned_imports,
-            extra_packages=getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()),
-            no_isolation=no_isolation, schemas=output_schemas(checks, names, reference),
-            course_banned=course_banned, protected=_protected(root, protect),
-        )
+    return result, _Pending(exercise, checks, result, found, names, inputs)
+
+
+def _compute_reference(pending: _Pending, root: Path, device: str, seed) -> None:
+    try:
+        pending.reference = reference_outputs(str(root), pending.exercise.id, pending.exercise.module_name, device,
+                                              seed)
+        pending.schemas = output_schemas(pending.checks, pending.names, pending.reference)
+    finally:
+        pending.ready.set()  # a failure here is the grader's own: raised by the caller, not waited for forever
+
+
+def _judge(pending: _Pending, report: RunReport) -> None:
+    """Fill in the pending exercise's result from what came back and the reference."""
+    exercise, checks, result, found = pending.exercise, pending.checks, pending.result, pending.found
     if report.isolation and not report.isolation.strong:
         result.notes.append(report.isolation.reason)
     if report.printed_bytes:
@@ -231,19 +268,60 @@ def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path,
         result.notes.append(f"your code printed {report.printed_bytes:,} bytes (kept below; printing never costs points)")
     if report.banned:
         result.checks = _all_zero(exercise, checks, f"your code imported {report.banned} at run time, which this exercise does not allow")
-        return result
-
+        return
     verdicts = []
     for check in checks.checks:
         outcome = report.outcomes[check.probe]
         if not outcome.ok:
             verdicts.append((0.0, explain_error(sanitize.text(outcome.message))))
             continue
-        ref = reference.get(check.probe)
-        evidence = Evidence(inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
+        ref = pending.reference.get(check.probe)
+        evidence = Evidence(pending.inputs[check.probe], outcome.values, outcome.types, ref.values if ref else {})
         verdict = check.verdict(evidence)
         verdicts.append((verdict.fraction, verdict.feedback))
     result.checks = _scaled_results(exercise, checks, [(f, found.relabel(text)) for f, text in verdicts])
+
+
+def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed, no_isolation: bool,
+                   protect) -> None:
+    """Run every pending exercise in sandboxes (one per set of banned modules, in parallel) and judge it.
+
+    While the sandboxes start (interpreter and PyTorch imports, paid once per sandbox), this thread
+    computes the reference outputs on the same secret inputs.
+    """
+    level = isolation_for(root, no_isolation, protect)
+    course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
+    groups: dict = {}
+    for item in pending:
+        groups.setdefault(tuple(sorted(item.exercise.banned_imports)), []).append(item)
+    reports = {}
+
+    def serve(items):
+        runs = [item.run(course, item.found.source) for item in items]
+        with Session(level, runs, device, course_banned) as session:
+            for item, run in zip(items, runs):
+                reports[item.exercise.id] = run_exercise(session, run)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="sandbox") as pool:
+        futures = [pool.submit(serve, items) for items in groups.values()]
+        try:
+            for item in pending:
+                _compute_reference(item, root, device, seed)
+        finally:
+            for item in pending:
+                item.ready.set()
+        for future in futures:
+            future.result()
+    for item in pending:
+        _judge(item, reports[item.exercise.id])
+
+
+def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu", *,
+                   seed: int | None = None, no_isolation: bool = False, protect=()) -> ExerciseResult:
+    """Grade one exercise of the submission unpacked in `folder` (see `grade_submission` for the options)."""
+    result, pending = _prepare(course, root, exercise, folder, seed)
+    if pending is not None:
+        _run_sandboxed(course, root, [pending], device, seed, no_isolation, protect)
     return result
 
 
@@ -256,18 +334,6 @@ def isolation_for(root: Path, no_isolation: bool = False, protect=()) -> isolati
     return isolation.detect(no_isolation, _protected(root, protect))
 
 
-@contextmanager
-def _source_file(source: str):
-    """The student's source in a private temporary file, removed afterwards (the sandbox copies it)."""
-    handle = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8")
-    with handle:
-        handle.write(source)
-    try:
-        yield Path(handle.name)
-    finally:
-        Path(handle.name).unlink(missing_ok=True)
-
-
 def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=None, device="cpu",
                      progress=None, submitted_at=None, *, no_isolation: bool = False, seed: int | None = None,
                      protect=()) -> SubmissionResult:
@@ -278,20 +344,26 @@ def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=
     so). `seed` fixes the secret input seed (default: a fresh one). `protect` adds paths no
     sandbox may read (e.g. a folder of other students' submissions, the results folder).
     Raises `isolation.IsolationRefused` before grading anything when student code cannot be isolated.
+
+    Exercises that ban the same modules share one sandbox, whose interpreter and PyTorch start once
+    (see `autograder.session`); each exercise still runs in a fresh child with its own limits.
     """
     started = time.monotonic()
     exercises = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
     seed = new_seed() if seed is None else seed
     isolation_for(root, no_isolation, protect)  # refuse before grading anything
-    results = []
+    results, pending = [], []
     with opened(submission) as folder:
         for exercise in exercises:
             if progress:
                 progress(exercise)
-            result = grade_exercise(course, root, exercise, folder, device, seed=seed, no_isolation=no_isolation,
-                                    protect=protect)
-            result.kept_fraction, note = kept_fraction(exercise, submitted_at)
-            if note:
-                result.notes.append(note)
+            result, waiting = _prepare(course, root, exercise, folder, seed)
             results.append(result)
+            pending += [waiting] if waiting else []
+        if pending:
+            _run_sandboxed(course, root, pending, device, seed, no_isolation, protect)
+    for exercise, result in zip(exercises, results):
+        result.kept_fraction, note = kept_fraction(exercise, submitted_at)
+        if note:
+            result.notes.append(note)
     return SubmissionResult(results, execution_time=time.monotonic() - started)

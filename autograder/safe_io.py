@@ -9,6 +9,7 @@ read (never a FIFO that blocks or a device that never ends), and never more than
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -66,6 +67,21 @@ def listing(folder) -> list[tuple[os.DirEntry, os.stat_result]]:
         except OSError:
             continue
     return found
+
+
+def remove(path, info: os.stat_result) -> None:
+    """Delete what `listing` found at `path` (`info`: its lstat), following no link; errors are ignored.
+
+    A folder goes with its contents (shutil.rmtree works on descriptors: it never follows a link inside);
+    a link is deleted itself, never what it points to.
+    """
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def exists_at(directory_fd: int, name: str) -> bool:

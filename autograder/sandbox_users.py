@@ -21,7 +21,6 @@ import errno
 import fcntl
 import os
 import pwd
-import shutil
 import signal
 import stat
 import tempfile
@@ -29,6 +28,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from autograder import safe_io
 from autograder.safe_io import listing
 
 DEFAULT_UIDS = (64100, 64899)
@@ -135,11 +135,12 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
-def kill_user(uid: int, timeout_s: float = 10.0) -> None:
-    """Stop, then kill, every process of `uid` until none is left (forks between scans are caught next time)."""
+def kill_user(uid: int, timeout_s: float = 10.0, spare=frozenset()) -> None:
+    """Stop, then kill, every process of `uid` but `spare` until none is left (forks between scans are caught
+    next time)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        pids = processes_of(uid)
+        pids = [pid for pid in processes_of(uid) if pid not in spare]
         if not pids:
             return
         for sig in (signal.SIGSTOP, signal.SIGKILL):  # stopped processes cannot fork while we kill the others
@@ -176,13 +177,7 @@ def entries_of(uid: int, roots) -> list[tuple[os.DirEntry, os.stat_result]]:
 def remove_leftovers(uid: int) -> None:
     """Delete the files and folders `uid` owns in the world-writable folders, and its System V IPC objects."""
     for entry, info in entries_of(uid, temp_roots()):
-        try:
-            if stat.S_ISDIR(info.st_mode):
-                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: never follows a link inside
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            pass
+        safe_io.remove(entry.path, info)
     _remove_ipc(uid)
 
 

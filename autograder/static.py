@@ -59,3 +59,15 @@ def banned_imports(source: str, banned) -> list[tuple[str, int]]:
                 if _matches(name, rule):
                     found.append((rule, node.lineno))
     return sorted(set(found), key=lambda item: item[1])
+
+
+def imported_modules(source: str) -> set[str]:
+    """Dotted names of the modules the source imports with a plain (absolute) import statement."""
+    tree = _parse(source, "<submission>")[0]
+    names = set()
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names

@@ -201,11 +201,15 @@ class Watch:
             memory = sum(_pss_bytes(pid) for pid in alive) + hidden
         return Usage(memory, len(alive), threads, open_files, file_bytes, file_entries)
 
-    def kill(self) -> None:
-        """Kill every process of the sandbox; returns when none is left (or raises when one survives)."""
-        kill_tree(self.root_pid)
+    def kill(self, spare=frozenset()) -> None:
+        """Kill every process of the sandbox but `spare` (and the processes that hold them, e.g. bubblewrap's);
+        return when none is left (or raise when one survives)."""
+        if not spare:
+            kill_tree(self.root_pid)
         if self.uid is not None:
-            sandbox_users.kill_user(self.uid)
+            sandbox_users.kill_user(self.uid, spare=spare)
+        else:
+            kill_tree(self.root_pid, spare=set(spare) | {p for pid in spare for p in _ancestors(pid)})
 
 
 def _session_and_group(pid: int):
@@ -237,13 +241,22 @@ def tree_and_session(root_pid: int) -> list[int]:
     return sorted(members)
 
 
-def kill_tree(root_pid: int, timeout_s: float = 10.0) -> None:
-    """SIGKILL `root_pid`, its descendants and its session, again until none is left. Never raises."""
+def _ancestors(pid: int) -> list[int]:
+    found = []
+    while pid > 1:
+        fields = _status(pid)
+        pid = int(fields.get("PPid", [b"0"])[0])
+        found.append(pid)
+    return found
+
+
+def kill_tree(root_pid: int, timeout_s: float = 10.0, spare=frozenset()) -> None:
+    """SIGKILL `root_pid`, its descendants and its session but `spare`, again until none is left. Never raises."""
     deadline = time.monotonic() + timeout_s
     own = os.getpid()
     while time.monotonic() < deadline:
         alive = [pid for pid in tree_and_session(root_pid)
-                 if pid != own and (_status(pid).get("State") or [b"Z"])[0] != b"Z"]
+                 if pid != own and pid not in spare and (_status(pid).get("State") or [b"Z"])[0] != b"Z"]
         if not alive:
             return
         for pid in alive:

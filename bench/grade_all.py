@@ -70,29 +70,37 @@ def time_run(source: Path, jobs: int, scratch: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def measure(runs: int = 1, submissions: int = 40, log=print) -> dict:
+    """Wall and CPU seconds of grade-all with --jobs 1 and 2 (alternated), medians; the machine's spare capacity."""
+    with tempfile.TemporaryDirectory(prefix="bench-grade-all-") as scratch:
+        source = made_class(Path(scratch), submissions)
+        count = len(list(source.iterdir()))
+        times, cpu = {1: [], 2: []}, {1: [], 2: []}
+        for _ in range(runs):
+            for jobs in (1, 2):
+                wall, seconds = time_run(source, jobs, Path(scratch))
+                times[jobs].append(wall)
+                cpu[jobs].append(seconds)
+                log(f"--jobs {jobs}: {wall:.1f} s wall, {seconds:.1f} CPU-s, load average {os.getloadavg()[0]:.1f}")
+    wall = {jobs: statistics.median(values) for jobs, values in times.items()}
+    return {"submissions": count, "runs": runs, "wall_s": wall,
+            "cpu_per_submission_s": {jobs: statistics.median(values) / count for jobs, values in cpu.items()},
+            "speedup": wall[1] / wall[2], "spare_parallelism": available_parallelism()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1, help="runs of each setting (default 1)")
     parser.add_argument("--submissions", type=int, default=40)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-grade-all-") as scratch:
-        source = made_class(Path(scratch), args.submissions)
-        count = len(list(source.iterdir()))
-        times, cpu = {1: [], 2: []}, {1: [], 2: []}
-        for _ in range(args.runs):
-            for jobs in (1, 2):
-                wall, seconds = time_run(source, jobs, Path(scratch))
-                times[jobs].append(wall)
-                cpu[jobs].append(seconds)
-                print(f"--jobs {jobs}: {wall:.1f} s wall, {seconds:.1f} CPU-s, load average {os.getloadavg()[0]:.1f}",
-                      flush=True)
-    one, two = statistics.median(times[1]), statistics.median(times[2])
+    figures = measure(args.runs, args.submissions, log=lambda line: print(line, flush=True))
+    count = figures["submissions"]
     print(f"\n{count} submissions of gmm on {os.cpu_count()} cores, median of {args.runs} run(s) each:")
-    for jobs, wall in ((1, one), (2, two)):
+    for jobs, wall in figures["wall_s"].items():
         print(f"  --jobs {jobs}: {wall:6.1f} s  ({count / wall * 60:5.1f} submissions/min, "
-              f"{statistics.median(cpu[jobs]) / count:.2f} CPU-s per submission)")
-    print(f"  speed-up: {one / two:.2f}x (target >= 1.7x on an otherwise idle 2-core machine)")
-    print(f"  for comparison, two CPU-bound processes did {available_parallelism():.2f}x the work of one "
+              f"{figures['cpu_per_submission_s'][jobs]:.2f} CPU-s per submission)")
+    print(f"  speed-up: {figures['speedup']:.2f}x (target >= 1.7x on an otherwise idle 2-core machine)")
+    print(f"  for comparison, two CPU-bound processes did {figures['spare_parallelism']:.2f}x the work of one "
           f"on this machine just now (2.0 when it is idle)")
     return 0
 

@@ -49,3 +49,15 @@ def assert_named_mistake(verdicts: dict, name: str, words: str, failing_prefixes
         assert any(check.startswith(prefix) for check in lost), f"{name}: no failing check starts with {prefix!r}: {list(lost)}"
     feedback = "\n".join(v.feedback for v in lost.values())
     assert words in feedback, f"{name}: feedback does not say {words!r}:\n{feedback}"
+
+
+def assert_loses_exactly(verdicts: dict, expected: dict) -> None:
+    """Points are lost on exactly the checks named by a prefix in `expected` (prefix -> words its feedback says)."""
+    lost = {check: v for check, v in verdicts.items() if v.fraction < 1}
+    for prefix, words in expected.items():
+        matching = [check for check in lost if check.startswith(prefix)]
+        assert matching, f"no failing check starts with {prefix!r}: {list(lost)}"
+        assert all(words in lost[check].feedback for check in matching), \
+            f"feedback of {prefix!r} does not say {words!r}: {[lost[c].feedback for c in matching]}"
+    unexpected = [check for check in lost if not any(check.startswith(prefix) for prefix in expected)]
+    assert not unexpected, f"points lost where the file is right: {[(c, lost[c].feedback) for c in unexpected]}"

@@ -122,8 +122,10 @@ def grade(course: Path, submission: Path, mode: str, output: Path, exercise="gmm
           timeout_s=300) -> Graded:
     """Run `course grade` as an instructor would, from the private course; watch the grader's memory."""
     environment = {**os.environ, **mode_env(mode), **(env or {})}
+    exercises = [exercise] if isinstance(exercise, str) else list(exercise)
     command = [sys.executable, "-m", "autograder.cli", "--course", str(course), "grade", str(submission),
-               "--exercise", exercise, "--output", str(output), "--device", "cpu", "--quiet", *extra]
+               *(part for e in exercises for part in ("--exercise", e)), "--output", str(output), "--device", "cpu",
+               "--quiet", *extra]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=course, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)

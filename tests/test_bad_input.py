@@ -236,8 +236,9 @@ def test_forged_outputs_cannot_raise_the_score(grade):
     """Code that writes the runner's files itself and exits is judged on the numbers it forged."""
     forger = (
         "import json, os, sys\n"
-        "out = sys.argv[sys.argv.index('--out') + 1]\n"
-        "for name in sys.argv[sys.argv.index('--run') + 1].split(','):\n"
+        "out = os.path.join(os.getcwd(), 'out')\n"
+        "inputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'inputs')\n"
+        "for name in [n[:-4] for n in os.listdir(inputs)]:\n"
         "    json.dump({'ok': True, 'values': {'score': {'kind': 'float', 'value': 100.0}}}, open(f'{out}/{name}.json', 'w'))\n"
         "    open(f'{out}/{name}.npz', 'wb').close()\n"
         "json.dump({'ok': True}, open(f'{out}/import.json', 'w'))\n"

@@ -22,7 +22,7 @@ import torch
 from autograder import grading
 from autograder.config import load_course
 from autograder.grading import grade_submission, import_file
-from conftest import ROOT, SUBMISSIONS, assert_named_mistake, feedback_of
+from conftest import ROOT, SUBMISSIONS, assert_loses_exactly, assert_named_mistake, feedback_of
 from mutations import load_mistakes, mistake_files
 
 torch.set_num_threads(1)
@@ -53,8 +53,21 @@ MISTAKES = {
                                              SAMPLING_SMOKE]),
     "sample_skips_last_step": ("stops before t = 0", ["ddpm_sample: T steps"]),
     "sample_runs_upwards": ("run upwards", ["ddpm_sample: T steps", SAMPLING_SMOKE]),
+    "q_sample_coefficients_swapped": ("coefficients are swapped", ["q_sample: sqrt"]),
+    "loss_one_t_per_batch": ("one step per example", ["ddpm_loss: t drawn"]),
+    "loss_model_sees_x0": ("model is given x0", ["ddpm_loss: the mean squared error", "ddpm_loss: x_t = q_sample"]),
+    "step_index_off_by_one": ("off by one", ["p_sample_step: the mean", SAMPLING_SMOKE]),
+    "step_posterior_variance": ("posterior variance", ["p_sample_step: the mean", "p_sample_step: with noise=None",
+                                                      SAMPLING_SMOKE]),
+    "sample_starts_from_zeros": ("starts from zeros", ["ddpm_sample: samples distributed"]),
 }
 ALTERNATIVES = ["correct_closed_forms", "correct_loops_float64"]
+# hand-written wrong files (not edits of the reference) -> {prefix of every check that must lose points: words}
+WRONG_FILES = {
+    "wrong_first_attempt": {"ddpm_loss: t drawn": "steps are 0-based",
+                            "ddpm_loss: x_t = q_sample": "are steps counted from 1?",
+                            "p_sample_step: nothing is added": "noise is added at the last step"},
+}
 
 
 def judge_in_process(path: Path, skip=("train",)) -> dict:
@@ -94,6 +107,11 @@ def test_catalogue_has_every_named_mistake():
 def test_mistake_loses_points_and_is_named(mistake_path, name):
     words, failing = MISTAKES[name]
     assert_named_mistake(judge_in_process(mistake_path(name)), name, words, failing)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_FILES))
+def test_hand_written_wrong_file_loses_exactly_where_it_is_wrong(name):
+    assert_loses_exactly(judge_in_process(DIFFUSION_SUBMISSIONS / f"{name}.py"), WRONG_FILES[name])
 
 
 @pytest.mark.parametrize("name", ALTERNATIVES)

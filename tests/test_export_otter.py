@@ -18,7 +18,7 @@ from autograder.exports.otter import export_otter
 from autograder.exports.requirements import declared
 from conftest import ROOT
 from export_submissions import (BIN, CORE, ENV, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
-                                run_tool, submissions, same_score, with_answer, words_of)
+                                run_tool, same_score, submissions, with_answer, without_numbers)
 
 
 
@@ -80,7 +80,7 @@ def test_otter_scores_and_feedback_equal_course_grade(exercise_id, assigned, cou
         assert same_score(graded["score"], expected["score"], points), \
             f"{exercise_id}/{label}: otter {graded['score']} vs course grade {expected['score']}\n{graded['output']}"
         for name, feedback in lost_feedback(expected):
-            assert f"{name}" in graded["output"] and words_of(feedback) in words_of(graded["output"]), \
+            assert f"{name}" in graded["output"] and feedback in without_numbers(graded["output"]), \
                 f"{exercise_id}/{label}: otter's feedback lacks {name!r}: {feedback!r}\n{graded['output']}"
         if not lost_feedback(expected):
             assert "All test cases passed" in graded["output"], graded["output"]

@@ -23,7 +23,7 @@ import torch
 from autograder import grading
 from autograder.config import load_course
 from autograder.grading import grade_submission, import_file
-from conftest import ROOT, SUBMISSIONS, assert_named_mistake, feedback_of
+from conftest import ROOT, SUBMISSIONS, assert_loses_exactly, assert_named_mistake, feedback_of
 from mutations import load_mistakes, mistake_files
 
 torch.set_num_threads(1)
@@ -52,8 +52,18 @@ MISTAKES = {
     "sample_not_reversed": ("last layer first", ["flow_sample"]),
     "sample_uses_forward": ("forward maps", ["flow_sample"]),
     "log_det_detached": ("no gradient", ["AffineCoupling.forward: differentiable"]),
+    "log_det_summed_over_batch": ("one value per example", ["AffineCoupling.forward: log_det"]),
+    "base_log_density_averaged": ("averaged over dimensions", ["flow_log_prob: log N", "flow_log_prob: with your"]),
+    "log_prob_returns_nll": ("negative log-likelihood", ["flow_log_prob: log N", "flow_log_prob: with your"]),
+    "sample_uniform_base": ("torch.randn", ["flow_sample"]),
 }
 ALTERNATIVES = ["correct_distributions", "correct_loops"]
+# hand-written wrong files (not edits of the reference) -> {prefix of every check that must lose points: words}
+WRONG_FILES = {
+    "wrong_first_attempt": {"AffineCoupling.forward: log_det": "wrong sign",
+                            "flow_log_prob: with your couplings": "integrates to",
+                            "flow_sample": "last layer first"},
+}
 # mistakes whose trained flow must fail the smoke test when evaluated with trusted couplings
 SMOKE_FAILURES = ["log_det_wrong_sign", "conditioner_sees_all", "log_det_detached"]
 
@@ -94,6 +104,11 @@ def test_catalogue_has_every_named_mistake():
 def test_mistake_loses_points_and_is_named(mistake_path, name):
     words, failing = MISTAKES[name]
     assert_named_mistake(judge_in_process(mistake_path(name)), name, words, failing)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_FILES))
+def test_hand_written_wrong_file_loses_exactly_where_it_is_wrong(name):
+    assert_loses_exactly(judge_in_process(FLOWS_SUBMISSIONS / f"{name}.py"), WRONG_FILES[name])
 
 
 @pytest.mark.parametrize("name", ALTERNATIVES)

@@ -18,9 +18,10 @@ from conftest import ROOT, feedback_of
 from mutations import load_mistakes, mutated
 from notebook_builder import LEFTOVER, TRAINING, write_notebook
 
-EXERCISES = ["gmm", "vae", "iwae", "autoencoder", "gan", "dcgan", "pixelcnn", "pixelrnn"]
+EXERCISES = ["gmm", "vae", "iwae", "autoencoder", "gan", "dcgan", "pixelcnn", "pixelrnn", "flows", "diffusion"]
 # Probes that train a model: left out of the in-process comparison (they run the same code either way).
-TRAINING_PROBES = {"vae": ("train",), "gan": ("smoke_ring",), "pixelcnn": ("smoke",)}
+TRAINING_PROBES = {"vae": ("train",), "gan": ("smoke_ring",), "pixelcnn": ("smoke",), "flows": ("train",),
+                   "diffusion": ("train",)}
 # One wrong version of each exercise: the first of its catalogue, or a small edit here.
 EDITS = {
     "iwae": [("return log_mean_exp(log_w, dim=0)", "return log_w.mean(dim=0)")],

@@ -93,7 +93,6 @@ for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
             leak("killed the grader")
     except OSError:
         pass
-attempt("kill the parent", lambda: os.kill(os.getppid(), signal.SIGKILL) if os.getppid() > 1 else 1 / 0)
 daemon = "while :; do echo '{{\\"score\\": 999, \\"tests\\": []}}' > {output} 2>/dev/null; sleep 0.1; done # {name}"
 subprocess.Popen(["/bin/sh", "-c", daemon], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 if os.fork() == 0:  # a plain fork() child, in the runner's own group
@@ -242,7 +241,7 @@ while True:
     graded = grade(course, submit(tmp_path, source), mode, tmp_path / "results.json")
     assert_contained(graded, token())
     assert all(f"took longer than {LIMITS['check_time_s']:g} s" in t["output"] for t in graded.test("m_step"))
-    assert graded.seconds < LIMITS["time_s"] + 30
+    assert graded.seconds < LIMITS["time_s"] + 120  # not endless (a loaded machine starts sandboxes slowly)
     assert graded.score_of("log_gaussian_pdf") == pytest.approx(graded.max_of("log_gaussian_pdf"))
 
 
@@ -250,8 +249,8 @@ def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
     """Code the student controls can read whatever the sandbox holds, and print it into its feedback: the probes'
     stand-ins are decoys that live in the probe module, and no input carries code."""
     attack = """
-import glob, sys
-for path in glob.glob(sys.argv[sys.argv.index("--inputs") + 1] + "/*.npz"):
+import glob, os
+for path in glob.glob(os.path.join(os.path.dirname(__file__), "inputs", "*.npz")):
     data = np.load(path, allow_pickle=False)
     for key in data.files:
         if data[key].dtype.kind == "U" and "def " in str(data[key]):

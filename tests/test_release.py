@@ -93,7 +93,7 @@ def test_the_readme_command_gives_a_working_course_check_in_the_unpacked_zip(tmp
                           text=True, timeout=600)
     assert stub.returncode == 1 and "NotImplementedError" in stub.stdout, stub.stdout + stub.stderr
     (bundle / "exercises" / "gmm" / "gmm.py").write_bytes((ROOT / "solutions" / "gmm" / "gmm.py").read_bytes())
-    solved = subprocess.run([str(student_course), "check", "gmm"], cwd=tmp_path, env=env, capture_output=True,
+    solved = subprocess.run([str(student_course), "check", "gmm"], cwd=bundle / "exercises" / "gmm", env=env, capture_output=True,
                             text=True, timeout=600)
     assert solved.returncode == 0 and "all public checks pass" in solved.stdout, solved.stdout + solved.stderr
     hidden = subprocess.run([str(student_course), "grade", "x"], cwd=bundle, env=env, capture_output=True,

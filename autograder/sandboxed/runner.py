@@ -1,18 +1,17 @@
-"""Entry point of the sandboxed process: import the student's file, run probes, write plain data.
+"""What runs for one exercise in the sandbox: import the student's file, run probes, write plain data.
 
-Protocol: results are files in --out, written atomically:
+Protocol: results are files in the run's out folder, written atomically:
   import.json                    -- {"ok": bool, "error": {...}} for the student's import
   NAME.json (+ NAME.npz)         -- {"ok": true, "values": ...} or {"ok": false, "error": {...}}
   banned.json                    -- a banned module the student tried to import at run time
-and progress is lines on the pipe --progress-fd ("started import", "finished import",
+and progress is lines on the run's progress pipe ("started import", "finished import",
 "finished NAME"), written after the file they announce. The trusted side times each step
-from these events, enforces every limit, and relaunches the runner for the probes left
-after a kill. It believes nothing here except as data to judge.
+from these events, enforces every limit, and asks for another run of the probes left after a
+kill. It believes nothing here except as data to judge.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.abc
 import importlib.util
@@ -80,19 +79,13 @@ def load_inputs(directory, name):
         return {key: npz[key] for key in npz.files}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--probes", required=True, help="module holding the exercise's PROBES")
-    parser.add_argument("--student", required=True, help="path of the student's file")
-    parser.add_argument("--module-name", required=True)
-    parser.add_argument("--inputs", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--run", default="", help="comma-separated probe names, in order")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--banned", default="")
-    parser.add_argument("--progress-fd", type=int, default=None, help="pipe for progress events")
-    args = parser.parse_args(argv)
-    progress = os.fdopen(args.progress_fd, "w", buffering=1) if args.progress_fd is not None else None
+def run_probes(probes_module, student, module_name, inputs_dir, out_dir, names, device="cpu", banned=(),
+               progress_fd=None) -> int:
+    """Import the student's file, run probes `names` in order, write their outputs; return the exit status.
+
+    Runs in the child the zygote forks for one exercise (see zygote.py); progress goes to `progress_fd`.
+    """
+    progress = os.fdopen(progress_fd, "w", buffering=1) if progress_fd is not None else None
 
     def announce(event):
         if progress is not None:
@@ -101,31 +94,27 @@ def main(argv=None):
             except (OSError, ValueError):  # student code closed it: the grader's clock runs on regardless
                 pass
 
-    probes = importlib.import_module(args.probes).PROBES
-    banned = [name for name in args.banned.split(",") if name]
+    probes = importlib.import_module(probes_module).PROBES
+    banned = [name for name in banned if name]
     if banned:
-        sys.meta_path.insert(0, BannedImportFinder(banned, args.out))
-    sys.path.insert(0, os.path.dirname(os.path.abspath(args.student)))
+        sys.meta_path.insert(0, BannedImportFinder(banned, out_dir))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(student)))
 
     announce("started import")
     try:
-        module = import_student(args.student, args.module_name)
+        module = import_student(student, module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: report, don't die
-        exchange.write_json(args.out, "import", {"ok": False, "error": describe_exception(exc, args.student)})
+        exchange.write_json(out_dir, "import", {"ok": False, "error": describe_exception(exc, student)})
         announce("finished import")
         return 0
-    exchange.write_json(args.out, "import", {"ok": True})
+    exchange.write_json(out_dir, "import", {"ok": True})
     announce("finished import")
 
-    for name in [n for n in args.run.split(",") if n]:
+    for name in names:
         try:
-            outputs = probes[name].run(module, load_inputs(args.inputs, name), args.device)
-            exchange.write_outputs(args.out, name, outputs)
+            outputs = probes[name].run(module, load_inputs(inputs_dir, name), device)
+            exchange.write_outputs(out_dir, name, outputs)
         except BaseException as exc:
-            exchange.write_json(args.out, name, {"ok": False, "error": describe_exception(exc, args.student)})
+            exchange.write_json(out_dir, name, {"ok": False, "error": describe_exception(exc, student)})
         announce(f"finished {name}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

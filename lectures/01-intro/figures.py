@@ -85,13 +85,14 @@ def fig_generative_classifier():
     prior = np.bincount(split.train_labels, minlength=10) / len(train)
     log_joint = test @ np.log(theta).T + (1 - test) @ np.log1p(-theta).T + np.log(prior)  # (N, 10)
     accuracy = np.mean(log_joint.argmax(1) == split.test_labels)
-    fig, axes = plt.subplots(1, 10, figsize=(10, 1.6))
-    for c, ax in enumerate(axes):
+    fig, axes = plt.subplots(2, 5, figsize=(6.4, 4.4))
+    for c, ax in enumerate(axes.flat):
         ax.imshow(theta[c].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"p(x | y = {c})", fontsize=8)
+        ax.set_title(f"p(x | y = {c})", fontsize=9)
         ax.set_axis_off()
-    fig.suptitle(f"one independent-pixel model per class; Bayes' rule classifies held-out digits with "
-                 f"{accuracy:.0%} accuracy", fontsize=9, y=1.08)
+    fig.suptitle(f"one independent-pixel model per class; Bayes' rule classifies\nheld-out digits with "
+                 f"{accuracy:.0%} accuracy", fontsize=10)
+    fig.tight_layout()
     return fig
 
 

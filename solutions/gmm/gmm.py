@@ -26,12 +26,14 @@ def log_gaussian_pdf(X, mean, cov):
         (N,) array with log N(x_n | mean, cov) for each row x_n.
     """
     # BEGIN SOLUTION
+    from scipy.linalg import solve_triangular
+
     X = np.asarray(X, dtype=float)
     D = X.shape[1]
     L = np.linalg.cholesky(cov)  # cov = L L^T, (D, D)
     diff = X - mean  # (N, D)
-    # Solve L y = diff^T, so that |y|^2 is the Mahalanobis distance.
-    y = np.linalg.solve(L, diff.T)  # (D, N)
+    # Solve L y = diff^T (L is lower triangular), so that |y|^2 is the Mahalanobis distance.
+    y = solve_triangular(L, diff.T, lower=True)  # (D, N)
     mahalanobis = np.sum(y**2, axis=0)  # (N,)
     log_det = 2.0 * np.sum(np.log(np.diag(L)))  # log |cov|
     return -0.5 * (D * np.log(2.0 * np.pi) + log_det + mahalanobis)

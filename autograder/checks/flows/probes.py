@@ -126,7 +126,7 @@ def _gradient_inputs(rng):
 
 @PROBES.probe(inputs=_gradient_inputs)
 def coupling_gradient(flows, inputs, device):
-    """Gradients of sum(y²) + sum(log_det) with respect to the conditioner's weights and to x."""
+    """Gradients of sum(y²) and of sum(log_det), apart, with respect to x and the conditioner's weights."""
     torch.set_num_threads(1)
     dim, mask, _ = COUPLING_CASES[1]
     layer = _coupling(flows, dim, mask, _weights_of(inputs, ""), device)
@@ -134,11 +134,13 @@ def coupling_gradient(flows, inputs, device):
     y, log_det = _forward(layer, x)
     if not (getattr(y, "requires_grad", False) and getattr(log_det, "requires_grad", False)):
         return {"differentiable": False, "y_grad": bool(getattr(y, "requires_grad", False))}
-    ((y**2).sum() + log_det.sum()).backward()
-    linears = [m for m in layer.modules() if isinstance(m, nn.Linear)]
-    grads = [p.grad for m in linears for p in (m.weight, m.bias)]
-    return {"differentiable": True, "x_grad": x.grad,
-            "weight_grads": [g if g is not None else np.zeros(0) for g in grads]}
+    params = [p for m in layer.modules() if isinstance(m, nn.Linear) for p in (m.weight, m.bias)]
+    out = {"differentiable": True, "log_det": log_det}
+    for part, value in (("y", (y**2).sum()), ("log_det", log_det.sum())):
+        grads = torch.autograd.grad(value, [x, *params], retain_graph=True, allow_unused=True)
+        out[f"{part}_x_grad"] = grads[0] if grads[0] is not None else torch.zeros_like(x)
+        out[f"{part}_weight_grads"] = [g if g is not None else np.zeros(0) for g in grads[1:]]
+    return out
 
 
 # ---------------------------------------------------------------- layers with known log-determinants

@@ -50,4 +50,24 @@ MISTAKES = {
     "sample_skips_last_step": [(SAMPLE_LOOP, "        for t in range(betas.shape[0] - 1, 0, -1):\n")],
     # The sampler's loop runs upwards.
     "sample_runs_upwards": [(SAMPLE_LOOP, "        for t in range(betas.shape[0]):\n")],
+    # x0 and the noise given each other's coefficient.
+    "q_sample_coefficients_swapped": [(Q_SAMPLE, "    return (1 - alpha_bar).sqrt() * x0 + alpha_bar.sqrt() * noise\n")],
+    # One step for the whole batch.
+    "loss_one_t_per_batch": [(DRAW_T, "    t = torch.randint(0, T, (1,), device=x0.device)\n")],
+    # The network given the clean data instead of x_t.
+    "loss_model_sees_x0": [(LOSS, "    return F.mse_loss(model(x0, t), noise)\n")],
+    # 1-based step indices in the sampler: every schedule value of the step before.
+    "step_index_off_by_one": [
+        ("    alpha_bar = torch.cumprod(alphas, dim=0)[t]  # alpha_bar_t\n",
+         "    alpha_bar = torch.cumprod(alphas, dim=0)[t - 1]\n"),
+        (STEP_MEAN, "    mean = (x_t - betas[t - 1] / torch.sqrt(1 - alpha_bar) * eps) / torch.sqrt(alphas[t - 1])\n"),
+        (STEP_NOISE, "    return mean + torch.sqrt(betas[t - 1]) * noise\n"),
+    ],
+    # DDPM's other variance, the posterior's, where this exercise asks for beta_t.
+    "step_posterior_variance": [
+        (STEP_NOISE, "    alpha_bar_prev = torch.cumprod(alphas, dim=0)[t - 1]\n"
+                     "    return mean + torch.sqrt(betas[t] * (1 - alpha_bar_prev) / (1 - alpha_bar)) * noise\n")],
+    # The chain started from zeros.
+    "sample_starts_from_zeros": [("    x = torch.randn(n, *shape, device=betas.device)  # (n, *shape): pure noise\n",
+                                  "    x = torch.zeros(n, *shape, device=betas.device)\n")],
 }

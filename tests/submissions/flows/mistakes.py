@@ -44,4 +44,15 @@ MISTAKES = {
     "sample_uses_forward": [("            x = layer.inverse(x)  # (n, D)\n", "            x = layer(x)[0]\n")],
     # log_det detached from the graph: training ignores it.
     "log_det_detached": [(FORWARD_LOG_DET, "        log_det = s.sum(dim=1).detach()\n")],
+    # One log-determinant for the whole batch: summed over examples too.
+    "log_det_summed_over_batch": [(FORWARD_LOG_DET, "        log_det = s.sum()\n")],
+    # torch.distributions' per-coordinate log-density averaged instead of summed.
+    "base_log_density_averaged": [
+        ("    base = -0.5 * (z**2).sum(dim=1) - 0.5 * D * math.log(2 * math.pi)  # (B,) log N(z; 0, I)\n",
+         "    base = torch.distributions.Normal(0.0, 1.0).log_prob(z).mean(dim=1)\n")],
+    # The training loss returned: -log p(x).
+    "log_prob_returns_nll": [("    return base + total_log_det  # (B,)\n", "    return -(base + total_log_det)\n")],
+    # Uniform base samples.
+    "sample_uniform_base": [("    x = torch.randn(n, dim, device=device, dtype=dtype)  # (n, D) base samples z\n",
+                             "    x = torch.rand(n, dim, device=device, dtype=dtype)\n")],
 }

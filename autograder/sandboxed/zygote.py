@@ -1,0 +1,121 @@
+"""The sandbox's long-lived process: import the heavy modules once, then fork a child per exercise run.
+
+Started once per sandbox (one submission's exercises that share the same banned modules), it
+imports NumPy, PyTorch and every exercise's probes (never touching CUDA, so that children may
+use it), then waits for commands on a Unix socket only the grader holds the other end of. Each
+command names one run (an exercise and the probes still to run) and comes with two fresh pipe
+ends: the run's stdout/stderr and its progress pipe. The child it forks:
+
+- starts a session of its own, drops the command socket, lowers its limits to the exercise's;
+- runs `autograder.sandboxed.runner.run_probes` (import the student's file, run the probes,
+  write plain data, announce progress), then exits.
+
+The zygote waits for it and reports "exited STATUS" on the command socket. It is not
+dumpable, so student code running as the same uid can neither read its memory nor reach its
+file descriptors; what it can do (kill or stop it) only costs the submission its own time: the
+grader notices and starts a fresh sandbox for what is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import importlib
+import json
+import os
+import resource
+import socket
+import sys
+
+PR_SET_DUMPABLE = 4
+
+
+def _lower(limit, value):
+    soft, hard = resource.getrlimit(limit)
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(limit, (value, value))
+
+
+def _child(command: dict, out_fd: int, progress_fd: int, commands: socket.socket) -> None:
+    """In the forked child: become the run's process, run its probes, never return."""
+    status = 1
+    try:
+        commands.close()
+        os.setsid()
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.close(out_fd)
+        limits = command.get("limits", {})
+        if limits.get("open_files"):
+            _lower(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+        if limits.get("file_bytes"):
+            _lower(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+        os.chdir(command["cwd"])
+        sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        from autograder.sandboxed.runner import run_probes
+
+        status = run_probes(command["probes"], command["student"], command["module"], command["inputs"],
+                            command["out"], command["run"], command["device"], command["banned"], progress_fd)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+def serve(commands: socket.socket) -> None:
+    """Fork a child per command until the grader closes the socket."""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(commands, 65536, 2)
+        except OSError:
+            return
+        if not message:
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        out_fd, progress_fd = fds
+        command = json.loads(message.decode("utf-8"))
+        pid = os.fork()
+        if pid == 0:
+            _child(command, out_fd, progress_fd, commands)
+        os.close(out_fd)
+        try:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = "lost"
+        os.close(progress_fd)
+        try:
+            commands.sendall(f"exited {code}\n".encode())
+        except OSError:
+            return
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands-fd", type=int, required=True, help="this end of the grader's Unix socket")
+    parser.add_argument("--preload", default="", help="comma-separated modules to import once (the probes)")
+    args = parser.parse_args(argv)
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # same-uid student code cannot read our memory or descriptors
+    commands = socket.socket(fileno=args.commands_fd)
+    importlib.import_module("numpy")  # the point is to pay the imports once
+    for name in filter(None, args.preload.split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a student's import fails in its own child, with a message
+            if name.startswith("autograder."):
+                raise
+    commands.sendall(b"ready\n")
+    serve(commands)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

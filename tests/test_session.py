@@ -1,0 +1,84 @@
+"""One sandbox per submission (per set of banned modules), a fresh child per exercise: what one exercise's code
+does costs only that exercise's checks, and no exercise sees another's state. In both isolation levels."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.config import load_course
+from autograder.executor import run_exercise
+from autograder.grading import probe_inputs, reference_path
+from autograder.checking import load_checks
+from autograder.isolation import detect
+from autograder.session import ExerciseRun, Session
+from redteam import MODES, ROOT, assert_contained, bubblewrap_available, grade, private_course, token
+
+PAIR = ("autoencoder", "iwae")  # no banned modules: one sandbox serves both
+SOURCES = {name: (ROOT / "solutions" / name / f"{name}.py").read_text(encoding="utf-8") for name in PAIR}
+ATTACKS = {
+    "a crash in native code": "import ctypes\nctypes.string_at(0)\n",
+    "an endless loop": "while True:\n    pass\n",
+    "a memory hog": "hog = [bytearray(1 << 20) for _ in range(100_000)]\n",
+    "killing the sandbox's first process": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+    "stopping the sandbox's first process": "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\n",
+    "killing every process it can": "import os, signal\nos.kill(-1, signal.SIGKILL)\n",
+}
+
+
+STOPS_ITSELF = ("a crash in native code", "an endless loop", "a memory hog")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return private_course(tmp_path_factory.mktemp("session"))
+
+
+def submission(tmp_path, autoencoder_prefix="", iwae_prefix=""):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "autoencoder.py").write_text(autoencoder_prefix + SOURCES["autoencoder"], encoding="utf-8")
+    (folder / "iwae.py").write_text(iwae_prefix + SOURCES["iwae"], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_what_one_exercise_does_costs_only_its_checks(mode, attack, course, tmp_path):
+    graded = grade(course, submission(tmp_path, autoencoder_prefix=ATTACKS[attack]), mode, tmp_path / "r.json",
+                   exercise=PAIR)
+    assert_contained(graded, token())
+    scores = {t["name"].split(":")[0]: 0.0 for t in graded.results["tests"]}
+    for test in graded.results["tests"]:
+        scores[test["name"].split(":")[0]] += test["score"]
+    if attack in STOPS_ITSELF:  # the others may still let its honest part earn something
+        assert scores["autoencoder"] == 0, graded.results["output"]
+    assert scores["iwae"] == pytest.approx(5.0), graded.results["output"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_exercise_sees_another_exercises_state(mode, course, tmp_path):
+    """The first exercise changes modules, defaults and files around it; the second starts from a clean child."""
+    meddle = ("import numpy, torch, sys\nnumpy.MEDDLED = True\ntorch.set_default_dtype(torch.float64)\n"
+              "sys.modules['iwae'] = None\nopen('/tmp/meddled', 'w').close()\n")
+    check = ("import numpy, torch, os\nassert not hasattr(numpy, 'MEDDLED'), 'saw the other exercise'\n"
+             "assert torch.get_default_dtype() == torch.float32, 'saw the other dtype'\n"
+             "assert not os.path.exists('/tmp/meddled') or os.stat('/tmp/meddled').st_uid == 0, 'saw its file'\n")
+    graded = grade(course, submission(tmp_path, meddle, check), mode, tmp_path / "r.json", exercise=PAIR)
+    assert_contained(graded, token())
+    assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]
+
+
+@pytest.mark.skipif(not bubblewrap_available(), reason="bubblewrap does not work here")
+def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
+    course = load_course(ROOT / "course.yml")
+    runs = []
+    for name in PAIR:
+        checks = load_checks(name)
+        names = checks.probe_names()
+        inputs = probe_inputs(checks, names, 7, reference_path(ROOT, name, name))
+        runs.append(ExerciseRun(name, name, SOURCES[name], checks.probes, names, inputs,
+                                course.limits_for(course.exercise(name))))
+    with Session(detect(), runs) as session:
+        reports = [run_exercise(session, run) for run in runs]
+        assert session.startups == 1
+    assert all(outcome.ok for report in reports for outcome in report.outcomes.values())
