@@ -152,14 +152,17 @@ def test_no_answer_reaches_the_sandbox(exercise, tmp_path):
     import importlib
 
     from autograder.exports.leakcheck import scan
-    from autograder.executor import build_kit
+    from autograder.session import ExerciseRun, build_kit
 
     checks = load_checks(exercise)
     module = COURSE.exercise(exercise).module_name
-    build_kit(tmp_path / "kit", exercise, getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()))
     inputs = grading.probe_inputs(checks, checks.probe_names(), seed=1, reference_file=grading.reference_path(
         ROOT, exercise, module))
-    texts = tmp_path / "kit" / "inputs"
+    stub = (ROOT / "exercises" / exercise / f"{module}.py").read_text(encoding="utf-8")
+    packages = tuple(getattr(importlib.import_module(checks.probes_module), "KIT_PACKAGES", ()))
+    build_kit(tmp_path / "kit", [ExerciseRun(exercise, module, stub, checks.probes, checks.probe_names(), inputs,
+                                             limits=None, extra_packages=packages)])
+    texts = tmp_path / "kit" / "input_texts"
     texts.mkdir()
     for probe, values in inputs.items():
         strings = [str(v) for v in values.values() if np.asarray(v).dtype.kind in "USO"]
