@@ -4,6 +4,7 @@ renaming and reformatting, in code, markdown, notebooks and HTML; the release fa
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,8 @@ def test_a_release_with_a_planted_answer_fails_loudly(tmp_path):
                            "--no-site"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "LEAK CHECK FAILED" in done.stderr
-    assert "solutions/vae/vae.py answer region, lines 30-32 -> exercises/vae/README.md" in done.stderr
+    assert re.search(r"solutions/vae/vae\.py answer region, lines \d+-\d+ -> exercises/vae/README\.md", done.stderr), \
+        done.stderr
     assert not out.exists() and (tmp_path / "bundle.leaked" / "exercises" / "vae" / "README.md").is_file()
 
 

@@ -11,7 +11,7 @@ from autograder.grading import probe_inputs, reference_path
 from autograder.checking import load_checks
 from autograder.isolation import detect
 from autograder.session import ExerciseRun, Session
-from redteam import MODES, ROOT, assert_contained, bubblewrap_available, grade, private_course, token
+from redteam import LIMITS, MODES, ROOT, assert_contained, bubblewrap_available, grade, private_course, token
 
 PAIR = ("autoencoder", "iwae")  # no banned modules: one sandbox serves both
 SOURCES = {name: (ROOT / "solutions" / name / f"{name}.py").read_text(encoding="utf-8") for name in PAIR}
@@ -30,7 +30,8 @@ STOPS_ITSELF = ("a crash in native code", "an endless loop", "a memory hog")
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    return private_course(tmp_path_factory.mktemp("session"))
+    # iwae's float64 checks with the zygote's PyTorch in the same tree need more than the red team's 600 MiB
+    return private_course(tmp_path_factory.mktemp("session"), {**LIMITS, "memory_mib": 1024})
 
 
 def submission(tmp_path, autoencoder_prefix="", iwae_prefix=""):
