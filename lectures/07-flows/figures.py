@@ -16,11 +16,10 @@ _CACHE = {}
 
 
 def reference():
-    from autograder.site.figures import load_module
+    """The reference solution module solutions/flows/flows.py (imported once)."""
+    from autograder.site.trained import solution
 
-    if "ref" not in _CACHE:
-        _CACHE["ref"] = load_module(ROOT / "solutions" / "flows" / "flows.py", "lecture_flows_reference")
-    return _CACHE["ref"]
+    return solution(ROOT, "flows")
 
 
 def trained_flow():

@@ -17,11 +17,10 @@ _CACHE = {}
 
 
 def reference():
-    from autograder.site.figures import load_module
+    """The reference solution module solutions/diffusion/diffusion.py (imported once)."""
+    from autograder.site.trained import solution
 
-    if "ref" not in _CACHE:
-        _CACHE["ref"] = load_module(ROOT / "solutions" / "diffusion" / "diffusion.py", "lecture_diffusion_reference")
-    return _CACHE["ref"]
+    return solution(ROOT, "diffusion")
 
 
 def ring_schedule():
