@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import isolation as isolation_levels
-from autograder import readback, safe_io, sanitize, watchdog
+from autograder import file_limits, readback, safe_io, sanitize, watchdog
 from autograder import session as session_module
 from autograder.config import Limits
 from autograder.output_capture import OutputCapture
 
 POLL_S = 0.05
+FILE_LIMIT_ERRNO = re.compile(r"\[Errno (27|28|122)\]")  # EFBIG, ENOSPC, EDQUOT: a full box or a file too large
 GRACE_S = 5.0  # after the last probe, how long student threads may keep the process alive
 
 
@@ -77,6 +78,9 @@ def describe_error(error: dict) -> tuple[str, str]:
         return "missing", f"missing: your {missing.group(1)}.py defines no `{missing.group(2)}` (check the spelling)"
     text = f"{error.get('type')}: {error.get('message', '')}".rstrip(": ")
     inside = f" in `{function}`" if function and function != "<module>" else ""
+    if error.get("type") in ("OSError", "IOError") and FILE_LIMIT_ERRNO.match(error.get("message", "")):
+        return "files", (f"your code wrote more than the sandbox's files may take (course.yml's files_mib) and the "
+                         f"write failed: {text}{inside}{located}; write less, or delete what you no longer need")
     return "exception", f"your code raised {text}{inside}{located}"
 
 
@@ -142,7 +146,8 @@ class _Child:
             return "memory", f"used more than {limits.memory_mib} MiB of memory; it was stopped"
         if usage.threads > limits.processes:
             return "processes", f"started more than {limits.processes} processes or threads; it was stopped"
-        if usage.file_bytes > self.files_bytes or usage.file_entries > watchdog.MAX_FILE_ENTRIES:
+        if (usage.file_bytes > self.files_bytes or usage.file_entries > watchdog.MAX_FILE_ENTRIES
+                or (self.session.box_bounded and file_limits.box_is_full(self.session.box))):
             return "files", (f"wrote more than {self.files_bytes >> 20} MiB or {watchdog.MAX_FILE_ENTRIES:,} files; "
                              "it was stopped")
         if now > self.deadline:

@@ -27,6 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import sandbox_users
 from autograder.isolation import Isolation, sandbox_python
 from autograder.output_capture import OutputCapture
 from autograder.watchdog import Watch
@@ -122,14 +123,21 @@ def _bwrap_argv(launch: Launch, python: str, inner_argv) -> list:
     pages = max(1, launch.file_bytes // os.sysconf("SC_PAGE_SIZE"))
     limits = (f"echo {pages} > /proc/sys/kernel/shmall && echo {launch.file_bytes} > /proc/sys/kernel/shmmax && "
               "echo 16 > /proc/sys/kernel/msgmni && exec \"$@\"")
-    groups = ",".join(str(g) for g in (launch.uid, *launch.groups))
+    groups = ",".join(str(g) for g in (launch.uid, *_supplementary_groups(launch)))
     drop = ["setpriv", f"--reuid={launch.uid}", f"--regid={launch.uid}", f"--groups={groups}",
             "--no-new-privs", "--inh-caps=-all", "--"]
     return [*argv, "/bin/sh", "-c", limits, "sh", *drop, python, *inner_argv]
 
 
+def _supplementary_groups(launch: Launch) -> list[int]:
+    """The groups that open modules other exercises ban, and the group shut out of the world-writable folders."""
+    shared = sandbox_users.shared_gid() if launch.uid is not None else None
+    return [*launch.groups, *([shared] if shared is not None else [])]
+
+
 def _limit_resources(launch: Launch, drop: bool):
     """preexec_fn: own session, rlimits, and (fallback) become the dedicated uid with no way back."""
+    groups = _supplementary_groups(launch) if drop else []
 
     def apply():
         os.setsid()
@@ -141,7 +149,7 @@ def _limit_resources(launch: Launch, drop: bool):
             # Counted per user, so exact for a dedicated uid (root, which starts bubblewrap, is exempt).
             resource.setrlimit(resource.RLIMIT_NPROC, (launch.processes, launch.processes))
         if drop:
-            os.setgroups(list(launch.groups))
+            os.setgroups(groups)
             os.setgid(launch.uid)
             os.setuid(launch.uid)
             _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

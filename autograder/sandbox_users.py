@@ -19,6 +19,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import grp
 import os
 import pwd
 import signal
@@ -52,6 +53,18 @@ def uid_range() -> tuple[int, int]:
     if not 0 < first <= last < 2**31:
         raise NoSandboxUser(f"COURSE_SANDBOX_UIDS={text!r}: expected 0 < FIRST <= LAST")
     return first, last
+
+
+def shared_gid() -> int | None:
+    """The group every sandbox process carries besides its own (the gid just before the pool; the banned modules'
+    groups follow it), which `file_limits.close_world_writable` shuts out of the world-writable folders; None if
+    a real group has it."""
+    gid = uid_range()[0] - 1
+    try:
+        grp.getgrgid(gid)
+    except KeyError:
+        return gid
+    return None
 
 
 def _lock_dir() -> Path:

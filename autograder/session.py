@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import isolation as isolation_levels
-from autograder import safe_io, sandbox, sandbox_users, scratch, static
+from autograder import file_limits, safe_io, sandbox, sandbox_users, scratch, static, watchdog
 from autograder.config import Limits
 
 ENGINE = Path(__file__).resolve().parent
@@ -122,6 +122,8 @@ class Session:
         self.course_banned = tuple(course_banned)
         self.stack = ExitStack()
         self.started = None  # sandbox.Sandboxed of the zygote
+        self.box_bounded = False  # the box is a tmpfs of the file budget (`file_limits.bounded_box`)
+        self.closed_folders = ()  # world-writable folders the sandbox cannot write to (`file_limits`)
         self.commands = None  # our end of the command socket
         self.zygote_pid = None
         self.child_running = False
@@ -157,6 +159,13 @@ class Session:
         folder = Path(tempfile.mkdtemp(prefix="course-grade-"))
         self.stack.callback(shutil.rmtree, folder, True)
         self.box, self.kit = scratch.make_box(folder, self.uid)
+        files_bytes = max(run.limits.files_mib for run in self.runs) << 20
+        if self.uid is not None:  # the kernel, not only the watchdog, bounds what it writes (root grader)
+            self.box_bounded = file_limits.bounded_box(self.box, files_bytes, watchdog.MAX_FILE_ENTRIES, self.uid)
+            if self.box_bounded:
+                self.stack.callback(file_limits.release_box, self.box)  # before the folder is removed
+            if self.isolation.level == "fallback":
+                self.closed_folders = file_limits.close_world_writable()
         build_kit(self.kit, self.runs)
         hidden = ()
         if self.isolation.strong and self.banned:
@@ -165,7 +174,7 @@ class Session:
         scratch.seal_kit(self.kit, self.uid)
         limits = [run.limits for run in self.runs]
         self.launch = sandbox.Launch(
-            box=self.box, kit=self.kit, file_bytes=max(l.files_mib for l in limits) << 20,
+            box=self.box, kit=self.kit, file_bytes=files_bytes,
             open_files=max(l.open_files for l in limits), processes=max(l.processes for l in limits),
             device=self.device, uid=self.uid, groups=self.groups, hidden=hidden)
         self.box_in, self.kit_in = sandbox.paths(self.isolation, self.launch)
@@ -199,15 +208,22 @@ class Session:
         self.zygote_pid = self._find_zygote()
 
     def preload(self) -> list[str]:
-        """Modules the zygote imports once: the probes, and the heavy packages the students import.
+        """Modules the zygote imports once: the probes, the heavy packages the students import, and what the probes
+        import lazily (`ProbeSet.warm_imports`).
 
-        Only top-level packages of `PRELOADABLE` (never a submodule a student names: some run code on import),
-        and none that is or holds a banned module (a module already imported would get past the ban).
+        Of the students' imports only top-level packages of `PRELOADABLE` (never a submodule a student names: some
+        run code on import); none that is or holds a banned module (a module already imported would get past the ban).
         """
         roots = {name.split(".")[0] for run in self.runs for name in static.imported_modules(run.source)}
-        wanted = [root for root in PRELOADABLE if root in roots
-                  and not any(b == root or b.startswith(root + ".") for b in self.banned)]
-        return [*(run.probes_module for run in self.runs), *wanted]
+        wanted = [root for root in PRELOADABLE if root in roots]
+        warm = dict.fromkeys(name for run in self.runs for name in getattr(run.probes, "warm_imports", ()))
+        wanted += [name for name in warm if name not in wanted]
+        return [*(run.probes_module for run in self.runs), *(name for name in wanted if not self._holds_banned(name))]
+
+    def _holds_banned(self, module: str) -> bool:
+        """Whether importing `module` imports (or could import) one of the banned modules: same top-level package."""
+        root = module.split(".")[0]
+        return any(b == root or b.startswith(root + ".") for b in self.banned)
 
     def _find_zygote(self) -> int:
         for pid in sorted(self.started.watch.pids(), reverse=True):

@@ -17,6 +17,7 @@ grader's own memory stayed bounded.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -42,7 +43,9 @@ MODES = ("bubblewrap", "fallback")
 LIMITS = {"time_s": 40, "check_time_s": 8, "memory_mib": 600, "processes": 24, "output_kib": 16, "files_mib": 32,
           "open_files": 64}
 GRADER_MEMORY_BYTES = 1536 * 1024 * 1024  # numpy, scikit-learn, the engine: far below this whatever is submitted
-PYTHON_CACHE = Path(tempfile.gettempdir()) / "course-sandbox-python-for-tests"
+# One per checkout: worktrees beside each other must not rebuild (and swap out) each other's interpreter mid-run.
+PYTHON_CACHE = (Path(tempfile.gettempdir()) /
+                f"course-sandbox-python-for-tests-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]}")
 WRITABLE_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 

@@ -210,11 +210,7 @@ STOPPED = ("used more than", "wrote more than", "started more than")
 
 
 @pytest.mark.parametrize("attack", sorted(LIMIT_ATTACKS))
-def test_limits_hold_from_outside(mode, attack, course, tmp_path, request):
-    if attack in ("tmpfs", "box-files"):  # open weakness, issue 10: see the reason
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "file bytes are enforced by a polling watchdog; since one zygote per submission, a file attack has been "
-            "seen to overshoot the bound (1 GiB to tmpfs in the fallback) before it was stopped")))
+def test_limits_hold_from_outside(mode, attack, course, tmp_path):
     name = token()
     source = hostile(REFERENCE, "fit_gmm", LIMIT_ATTACKS[attack].replace("TOKEN", name))
     graded = grade(course, submit(tmp_path, source), mode, tmp_path / "results.json")
@@ -224,6 +220,8 @@ def test_limits_hold_from_outside(mode, attack, course, tmp_path, request):
         assert not [o for uid in range(first, last + 1) for o in sandbox_users.ipc_objects(uid)]
     reported = [int(line.split()[-1]) for line in graded.results["output"].splitlines() if "ATTACK-DONE" in line]
     assert all(got <= BOUNDS[attack] for got in reported), graded.results["output"]
+    if attack == "tmpfs" and mode == "fallback" and shutil.which("setfacl"):  # the host's /tmp is closed to it
+        assert reported and all(got == 0 for got in reported), graded.results["output"]
     for check in graded.test("fit_gmm"):  # the checks of the probes it ran in: full marks, or stopped and told why
         stopped = check["score"] == 0 and any(words in check["output"] for words in STOPPED)
         assert check["score"] == pytest.approx(check["max_score"]) or stopped, check

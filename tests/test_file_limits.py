@@ -1,0 +1,107 @@
+"""The kernel bounds what a sandbox writes where a root grader can set that up (`autograder.file_limits`).
+
+The red-team attacks in tests/test_redteam_sandbox.py go through `course grade`; these look at each bound itself.
+"""
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder import file_limits, sandbox, sandbox_users
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs a root grader")
+UID = sandbox_users.uid_range()[0]
+
+
+@pytest.fixture
+def box(tmp_path):
+    folder = tmp_path / "box"
+    folder.mkdir(mode=0o700)
+    if not file_limits.bounded_box(folder, 1 << 20, 50, UID):
+        pytest.skip("this machine does not let the grader mount a tmpfs")
+    yield folder
+    file_limits.release_box(folder)
+
+
+@root_only
+def test_the_box_refuses_bytes_past_its_budget(box):
+    assert (box.stat().st_uid, oct(box.stat().st_mode & 0o777)) == (UID, "0o700")
+    assert not file_limits.box_is_full(box)
+    with pytest.raises(OSError) as refused, open(box / "hog", "wb") as handle:
+        for _ in range(8):
+            handle.write(b"x" * (256 << 10))
+            handle.flush()
+    assert refused.value.errno == errno.ENOSPC
+    assert (box / "hog").stat().st_size <= 1 << 20
+    assert file_limits.box_is_full(box)
+
+
+@root_only
+def test_the_box_refuses_entries_past_its_budget(box):
+    with pytest.raises(OSError) as refused:
+        for index in range(100):
+            (box / f"empty-{index}").touch()
+    assert refused.value.errno == errno.ENOSPC
+    assert len(os.listdir(box)) == 50
+    assert file_limits.box_is_full(box)
+
+
+@root_only
+def test_releasing_the_box_leaves_an_empty_folder(tmp_path):
+    folder = tmp_path / "box"
+    folder.mkdir()
+    if not file_limits.bounded_box(folder, 1 << 20, 50, UID):
+        pytest.skip("this machine does not let the grader mount a tmpfs")
+    (folder / "left").write_text("behind")
+    file_limits.release_box(folder)
+    assert os.listdir(folder) == [] and not os.path.ismount(folder)
+    file_limits.release_box(folder)  # nothing mounted: nothing happens
+
+
+@root_only
+def test_a_sandbox_user_cannot_create_files_in_world_writable_folders_but_reaches_paths_through_them():
+    if shutil.which("setfacl") is None:
+        pytest.skip("setfacl (Debian package acl) is not installed")
+    closed = file_limits.close_world_writable()
+    temp = tempfile.gettempdir()
+    assert temp in closed
+    reachable = Path(tempfile.mkdtemp(prefix="course-file-limits-"))
+    try:
+        reachable.chmod(0o755)
+        (reachable / "note").write_text("readable")
+        (reachable / "note").chmod(0o644)
+        for folder in closed:
+            made = sandbox.run_as(UID, ["touch", os.path.join(folder, f"course-file-limits-{os.getpid()}")])
+            assert made.returncode != 0 and "Permission denied" in made.stderr, (folder, made)
+        listed = sandbox.run_as(UID, ["ls", temp])
+        assert listed.returncode != 0, "the sandbox can list /tmp"
+        read = sandbox.run_as(UID, ["cat", str(reachable / "note")])
+        assert read.stdout == "readable", read
+    finally:
+        shutil.rmtree(reachable)
+
+
+@root_only
+def test_the_shared_group_is_outside_the_pool_and_the_banned_module_groups():
+    from autograder.sandbox_python import BANNED_GID
+
+    first, last = sandbox_users.uid_range()
+    gid = sandbox_users.shared_gid()
+    assert gid is not None and not first <= gid <= last and gid < BANNED_GID
+
+
+@pytest.mark.parametrize("message, problem", [
+    ("[Errno 28] No space left on device: 'hog/3'", "files"),
+    ("[Errno 27] File too large", "files"),
+    ("[Errno 2] No such file or directory: 'data.npz'", "exception"),
+])
+def test_a_write_the_kernel_refused_is_charged_to_the_files_limit(message, problem):
+    from autograder.executor import describe_error
+
+    kind, feedback = describe_error({"type": "OSError", "message": message, "where": {"function": "fit_gmm"}})
+    assert kind == problem
+    assert ("wrote more than" in feedback) == (problem == "files") and message in feedback
