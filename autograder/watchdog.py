@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from autograder import sandbox_users
 from autograder.safe_io import listing
 
-SLOW_S = 0.25  # full process scan, memory no process maps, files
+SLOW_S = 0.25  # full process scan, mapped unnamed files, System V memory, files
 MAX_FILE_ENTRIES = 20_000  # past this, the walk stops: "too many files" is reason enough to stop it
 
 
@@ -69,8 +69,9 @@ def _pss_bytes(pid: int) -> int:
         return 0
 
 
-def _hidden_memory(pid: int, seen: dict) -> int:
-    """Count, into `seen` ((dev, ino) -> bytes), files without a name it holds open or mapped; return its open fds."""
+def _unnamed_open_files(pid: int, seen: dict) -> int:
+    """Count, into `seen` ((dev, ino) -> bytes), files without a name it holds open (memfds, deleted files);
+    return its open fds. Cheap (no page tables walked): run on every look."""
     folder = f"/proc/{pid}/fd"
     try:
         fds = os.listdir(folder)
@@ -83,6 +84,11 @@ def _hidden_memory(pid: int, seen: dict) -> int:
             continue
         if stat.S_ISREG(info.st_mode) and info.st_nlink == 0:
             seen[(info.st_dev, info.st_ino)] = info.st_blocks * 512
+    return len(fds)
+
+
+def _unnamed_mapped_files(pid: int, seen: dict) -> None:
+    """Count, into `seen`, files without a name it maps (closed after mapping); dearer (reads its maps)."""
     try:
         with open(f"/proc/{pid}/maps", "rb") as handle:
             maps = [row.split()[0] for row in handle if row.rstrip().endswith(b"(deleted)") or b"/memfd:" in row]
@@ -95,7 +101,6 @@ def _hidden_memory(pid: int, seen: dict) -> int:
             continue
         if info.st_nlink == 0:
             seen[(info.st_dev, info.st_ino)] = info.st_blocks * 512
-    return len(fds)
 
 
 def walk_files(roots, uid: int | None = None, limit: int = MAX_FILE_ENTRIES) -> tuple[int, int]:
@@ -134,16 +139,16 @@ def _children(pid: int) -> list[int]:
 class Watch:
     """Everything one sandbox holds: by `uid` when it has a dedicated one, else by `root_pid`'s tree and session.
 
-    Cheap every poll: the known processes and their new children, their threads and resident memory.
-    Every `SLOW_S`: a full scan for processes of the uid (daemons re-parented away), memory no process
-    maps, files. The proportional set size, dearer, is measured only when resident memory nears the limit.
+    Cheap every poll: the known processes and their new children, their threads, resident memory, open
+    files and the unnamed files they hold open (memfds). Every `SLOW_S`: a full scan for processes of the
+    uid (daemons re-parented away), unnamed files only mapped, System V memory, files. The proportional set size, dearer, is measured only when resident memory nears the limit.
     """
 
     def __init__(self, root_pid: int, uid: int | None, box, outside_box: bool):
         self.root_pid, self.uid, self.box = root_pid, uid, box
         self.outside_box = outside_box and uid is not None  # also count what it wrote in /tmp & co.
         self.known: set = {root_pid}
-        self._slow = (0, 0, 0, 0)  # hidden memory, file bytes, file entries, open files
+        self._slow = ({}, 0, 0, 0)  # unnamed mapped files, System V bytes, file bytes, file entries
         self._slow_at = -SLOW_S
 
     def pids(self) -> list[int]:
@@ -164,19 +169,18 @@ class Watch:
         return sorted(self.known)
 
     def _measure_slow(self, pids) -> None:
-        hidden: dict = {}
-        open_files = 0
+        mapped: dict = {}
         for pid in pids:
-            open_files += _hidden_memory(pid, hidden)
-        memory = sum(hidden.values())
+            _unnamed_mapped_files(pid, mapped)
+        ipc = 0
         if self.uid is not None:
-            memory += sum(size for kind, _, size in sandbox_users.ipc_objects(self.uid) if kind != "sem")
+            ipc = sum(size for kind, _, size in sandbox_users.ipc_objects(self.uid) if kind != "sem")
         total, entries = walk_files([self.box])
         if self.outside_box:
             for entry, info in sandbox_users.entries_of(self.uid, sandbox_users.temp_roots()):
                 inner = walk_files([entry.path], self.uid) if stat.S_ISDIR(info.st_mode) else (0, 0)
                 total, entries = total + info.st_blocks * 512 + inner[0], entries + 1 + inner[1]
-        self._slow = (memory, total, entries, open_files)
+        self._slow = (mapped, ipc, total, entries)
 
     def usage(self, memory_limit: int | None = None) -> Usage:
         """What the sandbox holds now; with `memory_limit`, memory past it is re-measured as PSS before it counts."""
@@ -195,7 +199,10 @@ class Watch:
         if slow:
             self._slow_at = now
             self._measure_slow(alive)
-        hidden, file_bytes, file_entries, open_files = self._slow
+        mapped, ipc, file_bytes, file_entries = self._slow
+        unnamed = dict(mapped)  # a memfd both open and mapped counts once
+        open_files = sum(_unnamed_open_files(pid, unnamed) for pid in alive)
+        hidden = sum(unnamed.values()) + ipc
         memory = resident + hidden
         if memory_limit is not None and memory > memory_limit:  # shared pages (forked children) counted once
             memory = sum(_pss_bytes(pid) for pid in alive) + hidden

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox_users
+from autograder import file_limits, sandbox_users
 from redteam import LIMITS, MODES, ROOT, assert_contained, grade, hostile, leftovers, private_course, token
 
 REFERENCE = (ROOT / "solutions/gmm/gmm.py").read_text(encoding="utf-8")
@@ -209,8 +209,19 @@ BOUNDS = {  # what an attack that was not stopped may report having got
 STOPPED = ("used more than", "wrote more than", "started more than")
 
 
+def _grader_can_bound_the_box(folder: Path) -> bool:
+    folder.mkdir()
+    mounted = file_limits.bounded_box(folder, 1 << 20, 16, os.getuid())
+    file_limits.release_box(folder)
+    return mounted
+
+
 @pytest.mark.parametrize("attack", sorted(LIMIT_ATTACKS))
-def test_limits_hold_from_outside(mode, attack, course, tmp_path):
+def test_limits_hold_from_outside(mode, attack, course, tmp_path, request):
+    if attack == "box-files" and not _grader_can_bound_the_box(tmp_path / "probe-mount"):
+        request.applymarker(pytest.mark.xfail(strict=False, reason=(
+            "without the right to mount a tmpfs on the box, only the watchdog bounds it, and a fast writer can "
+            "overshoot between two looks (docs/sandbox.md)")))
     name = token()
     source = hostile(REFERENCE, "fit_gmm", LIMIT_ATTACKS[attack].replace("TOKEN", name))
     graded = grade(course, submit(tmp_path, source), mode, tmp_path / "results.json")
@@ -224,7 +235,7 @@ def test_limits_hold_from_outside(mode, attack, course, tmp_path):
         assert reported and all(got == 0 for got in reported), graded.results["output"]
     for check in graded.test("fit_gmm"):  # the checks of the probes it ran in: full marks, or stopped and told why
         stopped = check["score"] == 0 and any(words in check["output"] for words in STOPPED)
-        assert check["score"] == pytest.approx(check["max_score"]) or stopped, check
+        assert check["score"] == pytest.approx(check["max_score"]) or stopped, (check["name"], check["output"])
     if not reported:  # never refused by the kernel: the watchdog must have stopped it
         assert any(check["score"] == 0 for check in graded.test("fit_gmm")), graded.feedback("fit_gmm")
     honest = graded.results["score"] - graded.score_of("fit_gmm")
