@@ -101,3 +101,11 @@ def test_student_facing_files_never_point_to_what_students_do_not_get(exercise_i
                 for path in files for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                 if HIDDEN.search(line)]
     assert not pointers, "\n".join(pointers)
+
+
+def test_the_course_readme_lists_every_exercise_with_its_points():
+    """The top-level README's table of exercises (what each grades, points, grading time) has a row for every
+    exercise in course.yml, flows and diffusion included, with course.yml's points."""
+    rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+(?:\.\d+)?) \|", (ROOT / "README.md").read_text(encoding="utf-8"),
+                           flags=re.MULTILINE))
+    assert {e.id: float(rows.get(e.id, "nan")) for e in COURSE.exercises} == {e.id: e.points for e in COURSE.exercises}

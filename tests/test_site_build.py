@@ -17,7 +17,7 @@ from site_helpers import ROOT, real_site
 
 # The model lectures (and the intro and evaluation lectures, held to the same standard): a 90-minute
 # lecture's slides and a chapter of notes with complete derivations.
-FULL_LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "evaluation")
+FULL_LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "flows", "diffusion", "evaluation")
 SLIDES_RANGE = (30, 45)
 NOTES_WORDS_RANGE = (2500, 4000)
 
