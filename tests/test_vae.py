@@ -319,6 +319,34 @@ ABSENT = {"probabilities": {"bce_on_probabilities", "bce_on_probabilities_mean_o
 # cases whose feedback may use them
 
 
+# The same for the VAE's check of bernoulli_log_likelihood at logits of ±150: case -> (edits, words).
+VAE_NLL = 'F.binary_cross_entropy_with_logits(logits, x, reduction="none")  # (B, ...), stable for any logits'
+BERNOULLI_EXTREME = "bernoulli_log_likelihood: stable for logits of ±150"
+BERNOULLI_EXTREME_MESSAGES = {
+    "bce_on_probabilities": (MUTATIONS["bce_on_probabilities"],
+                             "your log-likelihood is minus what F.binary_cross_entropy on sigmoid(logits)"),
+    "log_of_probabilities": (
+        [(VAE_NLL, "-(x * torch.log(torch.sigmoid(logits)) + (1 - x) * torch.log(1 - torch.sigmoid(logits)))")],
+        "NaN or infinite for logits of ±150 (and right for moderate logits): does a log meet a probability"),
+    "clamped_logits": ([(VAE_NLL, 'F.binary_cross_entropy_with_logits(logits.clamp(-50, 50), x, reduction="none")')],
+                       "right for moderate logits but wrong for confident ones"),
+    "offset_everywhere": ([(VAE_NLL, 'F.binary_cross_entropy_with_logits(logits, x, reduction="none") + 0.1')],
+                          "the log-likelihood is wrong for moderate logits as well"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BERNOULLI_EXTREME_MESSAGES))
+def test_each_message_of_the_bernoulli_extreme_check_is_given_where_it_is_true(tmp_path, case):
+    edits, words = BERNOULLI_EXTREME_MESSAGES[case]
+    path = tmp_path / "vae.py"
+    path.write_text(mutated("vae", edits), encoding="utf-8")
+    verdicts = grading.judge_in_process(ROOT, "vae", "vae", import_file(path, f"vae_extreme_{case}"), skip=("train",))
+    verdict = verdicts[BERNOULLI_EXTREME]
+    assert verdict.fraction < 1 and words in verdict.feedback, verdict.feedback
+    if case != "bce_on_probabilities":
+        assert "a loss on probabilities" not in verdict.feedback, verdict.feedback
+
+
 @pytest.fixture(scope="module")
 def autoencoder_verdicts(tmp_path_factory):
     """verdicts(case) -> check name -> Verdict of AUTOENCODER_MESSAGES[case], judged in-process."""

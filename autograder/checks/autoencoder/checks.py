@@ -6,39 +6,21 @@ moderate inputs come out right (tests/test_vae.py triggers each message with a s
 """
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from autograder.checking import CheckSet, Mistake
+from autograder.checks.bernoulli import (FROM_LOGITS, NOT_FINITE_CAUSES, ON_PROBABILITIES, PRECISION_CAUSES, nll,
+                                         nll_through_probabilities)
 from autograder.checks.diagnostics import describe_difference
 from autograder.checks.judging import as_array, judge_dtypes
 
 CHECKS = CheckSet("autograder.checks.autoencoder.probes")
 MODERATE = ("image", "flat")  # the probe's inputs with moderate logits; "extreme" has logits of ±150
 RTOL, ATOL = 1e-5, 1e-4
-FROM_LOGITS = "compute it from the logits with F.binary_cross_entropy_with_logits"
-CLAMPED = ("your loss returns what F.binary_cross_entropy on sigmoid(logits) (a loss on probabilities) returns: a "
-           "confidently wrong pixel costs 100 nats instead of 150, because σ(±150) rounds to exactly 0 or 1 in float32 "
-           "and PyTorch's BCE clamps log 0 at −100 (clamping the logits at ±100 would do the same)")
-
-
-def reference_per_example(x, logits) -> np.ndarray:
-    """Bernoulli NLL of each example, summed over its pixels (float64, from the logits): (B,)."""
-    nll = F.binary_cross_entropy_with_logits(torch.as_tensor(logits), torch.as_tensor(x), reduction="none")
-    return nll.flatten(1).sum(1).numpy()
 
 
 def reference_loss(x, logits) -> float:
     """Bernoulli NLL summed over pixels, averaged over the batch (float64, from the logits)."""
-    return float(reference_per_example(x, logits).mean())
-
-
-def through_probabilities_per_example(x, logits) -> np.ndarray:
-    """What F.binary_cross_entropy on sigmoid(logits) gives each example in float32, as the probe's inputs are:
-    σ(±150) rounds to exactly 0 or 1, and the BCE clamps each log at −100: (B,)."""
-    probabilities = torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32))
-    nll = F.binary_cross_entropy(probabilities, torch.as_tensor(x, dtype=torch.float32), reduction="none")
-    return nll.double().flatten(1).sum(1).numpy()
+    return float(nll(x, logits).mean())
 
 
 def reductions(per_example: np.ndarray, pixels: int) -> dict:
@@ -82,7 +64,7 @@ def _judge_moderate(ev, label):
     loss = _loss_value(ev, label)
     if not np.isfinite(loss):
         raise Mistake(f"`reconstruction_loss` is {loss} for moderate logits")
-    per_example = reference_per_example(x, logits)
+    per_example = nll(x, logits)
     if _close(loss, per_example.mean()):
         return 1.0
     pixels = int(np.prod(x.shape[1:]))
@@ -100,28 +82,25 @@ def _judge_extreme(ev):
     moderate_right = all(_right_on(ev, label) for label in MODERATE)
     if not np.isfinite(loss):
         where = " (and right for moderate logits)" if moderate_right else ""
-        raise Mistake(f"`reconstruction_loss` is {loss} for logits of ±150{where}: does a log meet a probability that "
-                      "rounded to exactly 0 or 1 in float32 (log(sigmoid(·)); 0·log 0 gives NaN), or an exp overflow "
-                      f"(log(1 + exp(·)))? {FROM_LOGITS}")
-    per_example = reference_per_example(x, logits)
+        raise Mistake(f"`reconstruction_loss` is {loss} for logits of ±150{where}: {NOT_FINITE_CAUSES} {FROM_LOGITS}")
+    per_example = nll(x, logits)
     if _close(loss, per_example.mean()):
         return 1.0
     pixels = int(np.prod(x.shape[1:]))
-    clamped = through_probabilities_per_example(x, logits)
+    clamped = nll_through_probabilities(x, logits)
     if _close(loss, clamped.mean()):
-        raise Mistake(f"wrong for confident logits (±150): {CLAMPED}; {FROM_LOGITS}")
+        raise Mistake(f"wrong for confident logits (±150): your loss returns {ON_PROBABILITIES}; {FROM_LOGITS}")
     for description, expected in reductions(clamped, pixels).items():
         if _close(loss, expected):
-            raise Mistake(f"{description}; and for confident logits (±150) {CLAMPED}; {FROM_LOGITS}")
+            raise Mistake(f"{description}; and for confident logits (±150) your loss returns {ON_PROBABILITIES}; {FROM_LOGITS}")
     for description, expected in reductions(per_example, pixels).items():
         if _close(loss, expected):
             raise Mistake(description)
     difference = describe_difference(np.array([loss]), np.array([per_example.mean()]), "for logits of ±150, the loss",
                                      sizes={"B": x.shape[0], "P (pixels per example)": pixels})
     if moderate_right:
-        raise Mistake(f"right for moderate logits but wrong for confident ones: {difference}. Something loses precision "
-                      "at large |logits| — a probability that rounds to exactly 0 or 1 in float32 before a log, an eps "
-                      f"added inside the log, or a clamp? {FROM_LOGITS}")
+        raise Mistake(f"right for moderate logits but wrong for confident ones: {difference}; {PRECISION_CAUSES} "
+                      f"{FROM_LOGITS}")
     raise Mistake(f"{difference}; the loss is wrong for moderate logits as well (see the check of its values), so fix "
                   "that first")
 
