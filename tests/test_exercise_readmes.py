@@ -110,3 +110,14 @@ def test_the_course_readme_lists_every_exercise_with_its_points():
     rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+(?:\.\d+)?) \|", (ROOT / "README.md").read_text(encoding="utf-8"),
                            flags=re.MULTILINE))
     assert {e.id: float(rows.get(e.id, "nan")) for e in COURSE.exercises} == {e.id: e.points for e in COURSE.exercises}
+
+
+def test_fit_gmm_stopping_rule_is_stated_alike_in_readme_stub_and_lecture():
+    """Issue 17: does the iteration that stops still run its M-step? Yes (scikit-learn's rule, which the grader
+    compares with: tests/test_gmm_grading.py names a fit that skips it), and all three places say so."""
+    notes = (ROOT / "lectures" / "02-gmm" / "notes.md").read_text(encoding="utf-8")
+    stub = (ROOT / "exercises" / "gmm" / "gmm.py").read_text(encoding="utf-8")
+    assert "2. M-step, always — also in the iteration that stops;" in readme("gmm")
+    assert "3. stop if t ≥ 2 and |ℓ_t − ℓ_(t−1)| < `tol`." in readme("gmm")
+    assert "2. M-step (always, also in the iteration that stops);" in stub
+    assert "the M-step of the iteration that converges is still applied" in " ".join(notes.split())
