@@ -1,7 +1,8 @@
 """Submissions the export tests grade with otter-grader and nbgrader, and `course grade`'s verdicts on them.
 
 For each core exercise: the reference, the stub, and wrong implementations (edits of the
-reference from tests/submissions/<exercise>/mistakes.py; the GMM ones are listed here). The
+reference from tests/submissions/<exercise>/mistakes.py; the GMM ones are listed here). For flows
+and diffusion: the reference, the stub, and the hand-written tests/submissions/<id>/wrong_first_attempt.py. The
 baseline is `course grade`'s pipeline (`grade_submission`), computed once per submission and
 shared between the xdist workers through a cache file next to the session's temporary folder.
 """
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # the venv's tools (nbgrader runs alembic)
 CORE = ("gmm", "pixelcnn", "vae", "gan")
+BEYOND = ("flows", "diffusion")  # issue 16's exercises: the same exports, a hand-written wrong file each
+EXPORTED = CORE + BEYOND
 # Mistakes that lose points on different checks, some with partial credit.
 CHOSEN = {
     "pixelcnn": ("types_swapped", "nats", "one_pass"),
@@ -72,7 +75,10 @@ def submissions(exercise_id: str) -> dict[str, str]:
         "reference": reference_source(exercise_id),
         "stub": (ROOT / "exercises" / exercise_id / f"{exercise_id}.py").read_text(encoding="utf-8"),
     }
-    if exercise_id == "gmm":
+    if exercise_id in BEYOND:  # one wrong file that loses points on several checks, the smoke tests included
+        found["wrong_first_attempt"] = (ROOT / "tests" / "submissions" / exercise_id / "wrong_first_attempt.py").read_text(
+            encoding="utf-8")
+    elif exercise_id == "gmm":
         found["flawed_sample"] = (ROOT / "autograder" / "samples" / "flawed" / "gmm.py").read_text(encoding="utf-8")
         found.update({name: mutated("gmm", edits) for name, edits in GMM_MISTAKES.items()})
     else:

@@ -33,6 +33,17 @@ def test_the_shipped_course_is_valid():
     assert limits.check_time_s == 15 and limits.memory_mib == course.limits.memory_mib
 
 
+def test_flows_and_diffusion_are_graded_exercises_of_their_lectures():
+    """Issue 16: both exercises are in the shipped course.yml with points, a due date and their own lecture, and
+    each has what `course validate` needs (hidden checks and a reference)."""
+    course = load_course(ROOT / "course.yml")
+    for exercise_id in ("flows", "diffusion"):
+        exercise = course.exercise(exercise_id)
+        assert exercise.lecture == exercise_id and exercise.points > 0 and exercise.due.utcoffset() is not None
+        assert (ROOT / "solutions" / exercise_id / exercise.student_file).is_file()
+        assert (ROOT / "autograder" / "checks" / exercise_id / "checks.py").is_file()
+
+
 @pytest.mark.parametrize("change, expected", [
     (lambda d: d["exercises"][0].update(points="ten"), "exercises[0].points: Input should be a valid number"),
     (lambda d: d["exercises"][0].pop("student_file"), "exercises[0].student_file: required key is missing"),

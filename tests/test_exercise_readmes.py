@@ -19,9 +19,10 @@ from autograder.config import load_course
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.yml")
-EXERCISES = ["gmm", "vae", "iwae", "autoencoder", "gan", "dcgan", "pixelcnn", "pixelrnn"]
+EXERCISES = [e.id for e in COURSE.exercises]
 # `course check <id>` on the reference, CPU seconds on the 2-core development machine (bench/check_time.py).
-CHECK_SECONDS = {"gmm": 3, "vae": 6, "iwae": 6, "autoencoder": 6, "gan": 7, "dcgan": 4, "pixelcnn": 7, "pixelrnn": 5}
+CHECK_SECONDS = {"gmm": 3, "vae": 6, "iwae": 6, "autoencoder": 6, "gan": 7, "dcgan": 4, "pixelcnn": 7, "pixelrnn": 5,
+                 "flows": 4, "diffusion": 5}
 
 SUBMITTING = """## Submitting and checking your work
 
@@ -61,7 +62,7 @@ def grading_table(exercise_id: str) -> str:
     """The README's table: every hidden check, in order, with its points as the grader scales them."""
     exercise, checks = COURSE.exercise(exercise_id), load_checks(exercise_id)
     scale = exercise.points / checks.total_points
-    rows = "".join(f"| {check.name} | {check.points * scale:g} |\n" for check in checks.checks)
+    rows = "".join(f"| {check.name.replace('|', chr(92) + '|')} | {check.points * scale:g} |\n" for check in checks.checks)
     return f"## How it is graded ({exercise.points:g} points)\n\n| hidden check | points |\n|---|---:|\n{rows}"
 
 
@@ -101,3 +102,22 @@ def test_student_facing_files_never_point_to_what_students_do_not_get(exercise_i
                 for path in files for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                 if HIDDEN.search(line)]
     assert not pointers, "\n".join(pointers)
+
+
+def test_the_course_readme_lists_every_exercise_with_its_points():
+    """The top-level README's table of exercises (what each grades, points, grading time) has a row for every
+    exercise in course.yml, flows and diffusion included, with course.yml's points."""
+    rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+(?:\.\d+)?) \|", (ROOT / "README.md").read_text(encoding="utf-8"),
+                           flags=re.MULTILINE))
+    assert {e.id: float(rows.get(e.id, "nan")) for e in COURSE.exercises} == {e.id: e.points for e in COURSE.exercises}
+
+
+def test_fit_gmm_stopping_rule_is_stated_alike_in_readme_stub_and_lecture():
+    """Issue 17: does the iteration that stops still run its M-step? Yes (scikit-learn's rule, which the grader
+    compares with: tests/test_gmm_grading.py names a fit that skips it), and all three places say so."""
+    notes = (ROOT / "lectures" / "02-gmm" / "notes.md").read_text(encoding="utf-8")
+    stub = (ROOT / "exercises" / "gmm" / "gmm.py").read_text(encoding="utf-8")
+    assert "2. M-step, always — also in the iteration that stops;" in readme("gmm")
+    assert "3. stop if t ≥ 2 and |ℓ_t − ℓ_(t−1)| < `tol`." in readme("gmm")
+    assert "2. M-step (always, also in the iteration that stops);" in stub
+    assert "the M-step of the iteration that converges is still applied" in " ".join(notes.split())

@@ -20,6 +20,7 @@ import yaml
 from autograder.config import ConfigError, load_course, parse_course
 from autograder.exports.gradescope import export_gradescope
 from conftest import ROOT
+from export_submissions import BEYOND, baseline, cache_dir, same_score, submissions  # noqa: F401
 from redteam import mode_env
 
 BIN = Path(sys.executable).parent
@@ -137,6 +138,30 @@ def test_a_simulated_gradescope_run_writes_results_to_the_specification(label, g
     if label == "hostile":
         assert results["score"] == 0 and "\x1b" not in json.dumps(results)
         assert "ValueError" in scores["log_gaussian_pdf: returns an (N,) float array"]["output"]
+
+
+def test_flows_and_diffusion_score_in_a_gradescope_run_what_course_grade_gives(course, cache_dir, tmp_path):
+    """Issue 16's exercises in one zip, run as Gradescope runs it: the reference flow gets full marks and a wrong
+    diffusion file loses, check by check, the points `course grade` takes. The zip's grader is `course grade`'s
+    pipeline, so this run checks what the zip must carry for them (genmodels for their smoke tests, their
+    solutions for the reference outputs); their references, stubs and wrong files go through otter and nbgrader
+    in test_export_otter.py and test_export_nbgrader.py."""
+    files = {"flows.py": submissions("flows")["reference"], "diffusion.py": submissions("diffusion")["wrong_first_attempt"]}
+    status, results = gradescope_run(export(ROOT, tmp_path / "beyond.zip", *BEYOND), files, tmp_path / "autograder")
+    assert status == 0, results["output"]
+    assert_follows_the_specification(results)
+    for exercise_id in BEYOND:
+        points = course.exercise(exercise_id).points
+        expected = baseline(course, exercise_id, files[f"{exercise_id}.py"], cache_dir, tmp_path)
+        tests = {t["name"].removeprefix(f"{exercise_id}: "): t for t in results["tests"]
+                 if t["name"].startswith(f"{exercise_id}: ")}
+        assert sum(t["max_score"] for t in tests.values()) == pytest.approx(points)
+        assert same_score(sum(t["score"] for t in tests.values()), expected["score"], points), exercise_id
+        for check in expected["checks"]:
+            assert tests[check["name"]]["score"] == pytest.approx(check["score"], abs=1e-3), (exercise_id, check)
+    assert expected["score"] < course.exercise("diffusion").points - 1  # the wrong file lost points
+    assert sum(t["score"] for t in results["tests"] if t["name"].startswith("flows: ")) == pytest.approx(
+        course.exercise("flows").points, abs=1e-3)
 
 
 def test_late_policy_applies_to_the_submission_time_from_the_metadata(course_copy, tmp_path):

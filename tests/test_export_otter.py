@@ -17,16 +17,16 @@ from autograder.exports import leakcheck
 from autograder.exports.otter import export_otter
 from autograder.exports.requirements import declared
 from conftest import ROOT
-from export_submissions import (BIN, CORE, ENV, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
+from export_submissions import (BIN, ENV, EXPORTED, IMPORT_PATCH, baseline, cache_dir, lost_feedback,  # noqa: F401
                                 run_tool, same_score, submissions, with_answer, without_numbers)
 
 
 
 @pytest.fixture(scope="session")
 def otter_export(course, tmp_path_factory):
-    """The otter export of the core exercises (written once per session)."""
+    """The otter export of the core exercises, flows and diffusion (written once per session)."""
     out = tmp_path_factory.mktemp("otter-export")
-    export_otter(ROOT, course, out, [course.exercise(e) for e in CORE], declared(ROOT), log=lambda *_: None)
+    export_otter(ROOT, course, out, [course.exercise(e) for e in EXPORTED], declared(ROOT), log=lambda *_: None)
     return out
 
 
@@ -66,7 +66,7 @@ def question(results: dict, name: str) -> dict:
     return found
 
 
-@pytest.mark.parametrize("exercise_id", CORE)
+@pytest.mark.parametrize("exercise_id", EXPORTED)
 def test_otter_scores_and_feedback_equal_course_grade(exercise_id, assigned, course, cache_dir, tmp_path):
     assignment = assigned(exercise_id)
     points = course.exercise(exercise_id).points

@@ -108,6 +108,18 @@ def test_gmm_a_wrong_log_density_costs_nothing_in_e_step_and_fit_gmm(in_process)
     _assert_credited_given(verdicts, ("e_step", "fit_gmm"), "log_gaussian_pdf")
 
 
+@pytest.mark.parametrize("piece, edit, own_check", [
+    ("m_step", ("    weights = Nk / N  # (K,)", "    weights = Nk  # (K,)"), "m_step: weights, means"),
+    ("e_step", ("    return resp, float(np.mean(log_px))", "    return resp, float(np.sum(log_px))"),
+     "e_step: mean log-likelihood"),
+])
+def test_gmm_a_wrong_e_or_m_step_costs_nothing_in_fit_gmm(in_process, piece, edit, own_check):
+    """fit_gmm calls the student's e_step and m_step: a mistake in one is charged in that step's checks only."""
+    verdicts = in_process("gmm", f"wrong_{piece}", [edit])
+    assert verdicts[next(c for c in verdicts if c.startswith(own_check))].fraction < 1
+    _assert_credited_given(verdicts, ("fit_gmm",), piece)
+
+
 def test_iwae_a_wrong_log_mean_exp_costs_nothing_in_iwae_bound(in_process):
     verdicts = in_process("iwae", "no_log_k", [("torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])",
                                                   "torch.logsumexp(values, dim=dim)")])

@@ -32,6 +32,7 @@ CAUGHT = [
     ("pixelcnn", "unstable_nll", "compute the loss from the logits"),
     ("vae", "bce_on_probabilities", "compute it from the logits"),
     ("gan", "log_of_sigmoid", "log(sigmoid(x)) underflows"),
+    ("autoencoder", "item", "no .item(), .detach(), numpy"),  # a .item() where a tensor is asked for
 ]
 
 

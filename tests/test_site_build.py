@@ -17,7 +17,7 @@ from site_helpers import ROOT, real_site
 
 # The model lectures (and the intro and evaluation lectures, held to the same standard): a 90-minute
 # lecture's slides and a chapter of notes with complete derivations.
-FULL_LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "evaluation")
+FULL_LECTURES = ("intro", "gmm", "autoregressive", "vae", "gan", "flows", "diffusion", "evaluation")
 SLIDES_RANGE = (30, 45)
 NOTES_WORDS_RANGE = (2500, 4000)
 
@@ -244,3 +244,17 @@ def test_full_lectures_have_a_lecture_s_worth_of_slides_and_notes(lecture_id):
 def test_no_figure_is_committed():
     images = [p for p in (ROOT / "lectures").rglob("*") if p.suffix in {".png", ".jpg", ".pdf", ".svg"}]
     assert not images, f"figures are made by figures.py at build time, not committed: {images}"
+
+
+def test_the_evaluation_lecture_covers_flows_and_diffusion():
+    """Issue 16: the lecture on evaluation covers the two families added after the GAN lecture, in its notes and
+    its slides, after both have been taught (course.yml orders the lectures)."""
+    course = load_course(ROOT / "course.yml")
+    order = [lecture.id for lecture in course.lectures]
+    assert order.index("gan") < order.index("flows") < order.index("diffusion") < order.index("evaluation")
+    folder = ROOT / next(lecture.folder for lecture in course.lectures if lecture.id == "evaluation")
+    notes = (folder / "notes.md").read_text(encoding="utf-8")
+    slides = (folder / "slides.md").read_text(encoding="utf-8")
+    assert re.search(r"^## .*[Ff]lows? and diffusion", notes, flags=re.MULTILINE), "no notes section on them"
+    assert re.search(r"^## Evaluating a flow", slides, flags=re.MULTILINE)
+    assert re.search(r"^## Evaluating a diffusion model", slides, flags=re.MULTILINE)

@@ -270,3 +270,103 @@ def test_autoencoder_mistakes_are_named(grade, name):
     result = grade("autoencoder", {"autoencoder.py": mutated("autoencoder", load_mistakes("autoencoder")[name])})
     assert result.score < result.max_score - 0.1
     assert AUTOENCODER_MISTAKES[name] in feedback_of(result), feedback_of(result)
+
+
+# Each message the autoencoder's judges can give, triggered by a submission (the reference with (old, new) edits):
+# case -> (edits, check name prefix -> words its feedback must use, or None where the check must pass). A message
+# never claims what is not so: only a loss that returns what a loss on probabilities returns is told so (ABSENT).
+LOSS = "    return per_pixel.flatten(1).sum(dim=1).mean()"
+PER_PIXEL = 'F.binary_cross_entropy_with_logits(logits, x, reduction="none")'
+TORCH = ("import torch.nn.functional as F", "import torch\nimport torch.nn.functional as F")
+VALUES, EXTREME, DIFFERENTIABLE, DTYPES = ("reconstruction_loss: matches", "reconstruction_loss: stable",
+                                           "reconstruction_loss: a differentiable", "reconstruction_loss: a tensor with")
+ON_PROBABILITIES = load_mistakes("autoencoder")["bce_on_probabilities"]
+MEAN_OVER_PIXELS = load_mistakes("autoencoder")["mean_over_pixels"]
+AUTOENCODER_MESSAGES = {
+    "per_example": ([(".sum(dim=1).mean()", ".sum(dim=1)")],
+                    {VALUES: "one value per example", EXTREME: "one value per example"}),
+    "per_pixel": ([(LOSS, "    return per_pixel")], {VALUES: "one value per pixel"}),
+    "over_the_batch_axis": ([(".sum(dim=1).mean()", ".sum(dim=0)")], {VALUES: "should have shape ()"}),
+    "mean_over_pixels": (MEAN_OVER_PIXELS, {VALUES: "averaged over pixels", EXTREME: "averaged over pixels"}),
+    "sum_over_batch": (load_mistakes("autoencoder")["sum_over_batch"], {VALUES: "summed over the batch"}),
+    "wrong_sign": ([(LOSS, "    return -per_pixel.flatten(1).sum(dim=1).mean()")],
+                   {VALUES: "wrong sign", EXTREME: "wrong sign"}),
+    "first_example_only": ([(".sum(dim=1).mean()", ".sum(dim=1)[0]")],
+                           {VALUES: "the loss is", EXTREME: "wrong for moderate logits as well"}),
+    "nan_everywhere": ([(LOSS, LOSS + " * torch.log(x.mean() - 2.0)"), TORCH], {VALUES: "nan for moderate logits"}),
+    "bce_on_probabilities": (ON_PROBABILITIES, {
+        EXTREME: "returns what F.binary_cross_entropy on sigmoid(logits) (a loss on probabilities) returns"}),
+    "bce_on_probabilities_mean_over_pixels": (ON_PROBABILITIES + MEAN_OVER_PIXELS, {
+        EXTREME: "then average over the batch; and for confident logits (±150) your loss returns what "
+                 "F.binary_cross_entropy on sigmoid(logits)"}),
+    "log_of_probabilities": (
+        [(PER_PIXEL, "-(x * torch.log(torch.sigmoid(logits)) + (1 - x) * torch.log(1 - torch.sigmoid(logits)))"),
+         TORCH],
+        {EXTREME: "is nan for logits of ±150 (and right for moderate logits): does a log meet a probability"}),
+    "softplus_by_hand": ([(PER_PIXEL, "torch.log1p(torch.exp(logits)) - x * logits"), TORCH],
+                         {VALUES: None, EXTREME: "is inf for logits of ±150 (and right for moderate logits)"}),
+    "clamped_logits": ([(PER_PIXEL, 'F.binary_cross_entropy_with_logits(logits.clamp(-50, 50), x, reduction="none")')],
+                       {VALUES: None, EXTREME: "right for moderate logits but wrong for confident ones"}),
+    "python_float": ([(LOSS, LOSS + ".item()")], {DIFFERENTIABLE: "return a torch tensor"}),
+    "item": (load_mistakes("autoencoder")["item"], {DIFFERENTIABLE: "does not require grad"}),
+    "fresh_leaf": ([(LOSS, "    return torch.tensor(per_pixel.flatten(1).sum(dim=1).mean().item(), "
+                           "requires_grad=True)"), TORCH],
+                   {DIFFERENTIABLE: "no gradient reaches the logits"}),
+    "float64_result": ([(LOSS, LOSS + ".double()")],
+                       {DTYPES: "should return torch.float32; it returns torch.float64"}),
+}
+ABSENT = {"probabilities": {"bce_on_probabilities", "bce_on_probabilities_mean_over_pixels"}}  # words -> the only
+# cases whose feedback may use them
+
+
+# The same for the VAE's check of bernoulli_log_likelihood at logits of ±150: case -> (edits, words).
+VAE_NLL = 'F.binary_cross_entropy_with_logits(logits, x, reduction="none")  # (B, ...), stable for any logits'
+BERNOULLI_EXTREME = "bernoulli_log_likelihood: stable for logits of ±150"
+BERNOULLI_EXTREME_MESSAGES = {
+    "bce_on_probabilities": (MUTATIONS["bce_on_probabilities"],
+                             "your log-likelihood is minus what F.binary_cross_entropy on sigmoid(logits)"),
+    "log_of_probabilities": (
+        [(VAE_NLL, "-(x * torch.log(torch.sigmoid(logits)) + (1 - x) * torch.log(1 - torch.sigmoid(logits)))")],
+        "NaN or infinite for logits of ±150 (and right for moderate logits): does a log meet a probability"),
+    "clamped_logits": ([(VAE_NLL, 'F.binary_cross_entropy_with_logits(logits.clamp(-50, 50), x, reduction="none")')],
+                       "right for moderate logits but wrong for confident ones"),
+    "offset_everywhere": ([(VAE_NLL, 'F.binary_cross_entropy_with_logits(logits, x, reduction="none") + 0.1')],
+                          "the log-likelihood is wrong for moderate logits as well"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BERNOULLI_EXTREME_MESSAGES))
+def test_each_message_of_the_bernoulli_extreme_check_is_given_where_it_is_true(tmp_path, case):
+    edits, words = BERNOULLI_EXTREME_MESSAGES[case]
+    path = tmp_path / "vae.py"
+    path.write_text(mutated("vae", edits), encoding="utf-8")
+    verdicts = grading.judge_in_process(ROOT, "vae", "vae", import_file(path, f"vae_extreme_{case}"), skip=("train",))
+    verdict = verdicts[BERNOULLI_EXTREME]
+    assert verdict.fraction < 1 and words in verdict.feedback, verdict.feedback
+    if case != "bce_on_probabilities":
+        assert "a loss on probabilities" not in verdict.feedback, verdict.feedback
+
+
+@pytest.fixture(scope="module")
+def autoencoder_verdicts(tmp_path_factory):
+    """verdicts(case) -> check name -> Verdict of AUTOENCODER_MESSAGES[case], judged in-process."""
+    folder = tmp_path_factory.mktemp("autoencoder_messages")
+    path = mistake_files(folder, "autoencoder", {case: edits for case, (edits, _) in AUTOENCODER_MESSAGES.items()})
+    return lambda case: grading.judge_in_process(ROOT, "autoencoder", "autoencoder",
+                                                 import_file(path(case), f"autoencoder_{case}"))
+
+
+@pytest.mark.parametrize("case", sorted(AUTOENCODER_MESSAGES))
+def test_each_autoencoder_message_is_given_where_it_is_true(autoencoder_verdicts, case):
+    """Each message, for a submission that triggers it; a None marks a check that must pass."""
+    verdicts = autoencoder_verdicts(case)
+    for prefix, words in AUTOENCODER_MESSAGES[case][1].items():
+        (verdict,) = [v for name, v in verdicts.items() if name.startswith(prefix)]
+        if words is None:
+            assert verdict.fraction == 1, verdict.feedback
+        else:
+            assert verdict.fraction < 1 and words in verdict.feedback, verdict.feedback
+    for words, allowed in ABSENT.items():
+        if case not in allowed:
+            said = [v.feedback for v in verdicts.values() if words in v.feedback]
+            assert not said, said

@@ -18,5 +18,7 @@ def test_differentiable_and_stable(student):
     loss = student.reconstruction_loss(x, logits)
     assert torch.isfinite(loss), "compute the loss from logits (F.binary_cross_entropy_with_logits)"
     torch.testing.assert_close(loss.detach(), torch.tensor(300.0))
+    assert loss.requires_grad, ("the loss carries no gradient: keep it a torch computation on the logits "
+                                "(no .item(), .detach(), numpy or torch.tensor(...) around it)")
     loss.backward()
     assert logits.grad is not None

@@ -32,6 +32,9 @@ def loss(autoencoder, inputs, device):
         out[label] = value
         if label == "image":
             out["differentiable"] = bool(getattr(value, "requires_grad", False))
+            # a fresh tensor made with requires_grad=True requires grad too: does a gradient reach the logits?
+            out["reaches_logits"] = out["differentiable"] and torch.autograd.grad(
+                value.sum(), logits, allow_unused=True)[0] is not None
     return out
 
 

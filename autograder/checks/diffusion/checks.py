@@ -37,7 +37,7 @@ VALUE_TOL = dict(rtol=1e-6, atol=1e-8)
 # ---------------------------------------------------------------- linear_beta_schedule
 
 
-@CHECKS.check("linear_beta_schedule: T values evenly spaced from beta_start to beta_end", points=2, probe="schedule")
+@CHECKS.check("linear_beta_schedule: T values evenly spaced from beta_start to beta_end", points=1.5, probe="schedule")
 def schedule_values(ev):
     cases = (("default", 10, 1e-4, 0.02, "linear_beta_schedule(10)"),
              ("custom", 7, 0.001, 0.05, "linear_beta_schedule(7, beta_start=0.001, beta_end=0.05)"),
@@ -91,7 +91,7 @@ def _q_variants(x0, t, noise, alphas_cumprod):
 
 
 @CHECKS.check("q_sample: sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) noise for points and images, each example at its own t",
-              points=3, probe="q_sample")
+              points=2, probe="q_sample")
 def q_sample_values(ev):
     alphas_cumprod = ev.inputs["alphas_cumprod"]
     for label, what in (("", "points (B, D)"), ("_image", "images (B, C, H, W)")):
@@ -111,7 +111,7 @@ def q_sample_values(ev):
 
 
 @CHECKS.check("q_sample: with fresh standard normal noise, x_t has mean sqrt(ᾱ_t) x0 and variance 1 - ᾱ_t",
-              points=1, probe="q_sample")
+              points=0.5, probe="q_sample")
 def q_sample_moments(ev):
     alphas_cumprod, x0, t = ev.inputs["alphas_cumprod"], ev.inputs["x0_moments"], ev.inputs["t_moments"]
     rows = probes.STEP_ROWS
@@ -189,7 +189,7 @@ def _model_out(ev, x_t, t):
 
 
 @CHECKS.check("ddpm_loss: the mean squared error between the model's output and the noise (not x0), "
-              "a mean over batch and dimensions", points=4, probe="loss")
+              "a mean over batch and dimensions", points=2.5, probe="loss")
 def loss_target(ev):
     losses, x_t, t = _loss_evidence(ev)
     _require_noised_input(ev, x_t)
@@ -220,7 +220,7 @@ def loss_target(ev):
 
 
 @CHECKS.check("ddpm_loss: t drawn uniformly from every step 0 .. T - 1 (no off-by-one), as a (B,) int64 tensor",
-              points=3, probe="loss")
+              points=2, probe="loss")
 def loss_steps(ev):
     T = len(ev.inputs["alphas_cumprod"])
     if ev.student["t_type"] != "tensor":
@@ -250,7 +250,7 @@ def loss_steps(ev):
     return 1.0
 
 
-@CHECKS.check("ddpm_loss: x_t = q_sample(x0, t, noise) with fresh standard normal noise", points=2, probe="loss")
+@CHECKS.check("ddpm_loss: x_t = q_sample(x0, t, noise) with fresh standard normal noise", points=1.5, probe="loss")
 def loss_noise(ev):
     _, x_t, t = _loss_evidence(ev)
     _require_noised_input(ev, x_t)
@@ -282,7 +282,7 @@ def loss_noise(ev):
                   "build x_t with q_sample(x0, t, noise) and noise = torch.randn_like(x0)")
 
 
-@CHECKS.check("ddpm_loss: differentiable in the model's parameters", points=1, probe="loss")
+@CHECKS.check("ddpm_loss: differentiable in the model's parameters", points=0.5, probe="loss")
 def loss_gradient(ev):
     if not ev.student.get("differentiable"):
         raise Mistake("the loss carries no gradient: training could not learn (no .item(), .detach() or "
@@ -293,7 +293,7 @@ def loss_gradient(ev):
 
 
 @CHECKS.check("ddpm_loss: works on image-shaped x0 (B, C, H, W): one model call on x_t shaped like x0, a scalar",
-              points=1, probe="loss_image")
+              points=0.5, probe="loss_image")
 def loss_images(ev):
     x0, T = ev.inputs["x0_image"], len(ev.inputs["alphas_cumprod"])
     if ev.student["calls"] != 1:
@@ -368,7 +368,7 @@ def _judge_step(ev, label, suffix, t):
 
 
 @CHECKS.check("p_sample_step: the mean (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) plus sqrt(β_t) noise, with given noise",
-              points=4, probe="step")
+              points=2.5, probe="step")
 def step_values(ev):
     for label, suffix, t in probes.STEP_CASES:
         if t != 0:
@@ -376,7 +376,7 @@ def step_values(ev):
     return 1.0
 
 
-@CHECKS.check("p_sample_step: nothing is added at t = 0 (the last step returns the mean)", points=2, probe="step")
+@CHECKS.check("p_sample_step: nothing is added at t = 0 (the last step returns the mean)", points=1.5, probe="step")
 def step_last(ev):
     """At t = 0 the output must not depend on the noise: given noise, zero noise and noise=None agree."""
     x, noise, betas = ev.inputs["x"], ev.inputs["noise"], ev.inputs["betas"]
@@ -394,7 +394,7 @@ def step_last(ev):
 
 
 @CHECKS.check("p_sample_step: with noise=None, fresh standard normal noise of variance β_t around the mean",
-              points=2, probe="step")
+              points=1.5, probe="step")
 def step_moments(ev):
     betas, x = ev.inputs["betas"], ev.inputs["x_moments"]
     t, rows = 4, probes.STEP_ROWS
@@ -424,7 +424,7 @@ def step_moments(ev):
     raise Mistake(f"with fresh noise the step's variance is {variance.mean():.4g}, not β_t = {betas[t]:.4g}")
 
 
-@CHECKS.check("p_sample_step: calls the model with t as a (B,) int64 tensor", points=1, probe="step")
+@CHECKS.check("p_sample_step: calls the model with t as a (B,) int64 tensor", points=0.5, probe="step")
 def step_model_call(ev):
     B = ev.inputs["x"].shape[0]
     if ev.student["t_type"] != "tensor" or ev.student["t_shape"] != [B] or "int64" not in ev.student["t_dtype"]:
@@ -468,7 +468,7 @@ def _own_step(ev):
 
 
 @CHECKS.check("ddpm_sample: T steps from t = T - 1 down to 0, samples shaped (n, *shape), fresh on every call",
-              points=3, probe="sample")
+              points=2, probe="sample")
 def sample_steps(ev):
     T = len(ev.inputs["betas"])
     steps = [int(s) for s in (ev.student["steps"] or [])]
@@ -487,7 +487,7 @@ def sample_steps(ev):
     return 1.0
 
 
-@CHECKS.check("ddpm_sample: samples distributed as the chain from N(0, I) noise through every step", points=2,
+@CHECKS.check("ddpm_sample: samples distributed as the chain from N(0, I) noise through every step", points=1.5,
               probe="sample")
 def sample_distribution(ev):
     betas, coef = ev.inputs["betas"], ev.inputs["coef"]
@@ -553,7 +553,7 @@ def _ring_score(samples):
 
 
 @CHECKS.check("training smoke test: the course denoiser trained with your ddpm_loss, sampled by the reference "
-              "sampler, covers the ring of 8 Gaussians", points=4, probe="train")
+              "sampler, covers the ring of 8 Gaussians", points=2.5, probe="train")
 def training_smoke_test(ev):
     """Trusts no metric from the sandbox: loads the trained weights and samples them here."""
     from genmodels.diffusion import SMOKE, new_model
@@ -579,7 +579,7 @@ def training_smoke_test(ev):
 
 
 @CHECKS.check("sampling smoke test: your ddpm_sample with the exact denoiser of the ring covers its 8 modes",
-              points=3, probe="sample_ring")
+              points=2, probe="sample_ring")
 def sampling_smoke_test(ev):
     from genmodels.diffusion import SMOKE
 

@@ -127,7 +127,7 @@ def _forward_variants(layer, x):
     }
 
 
-@CHECKS.check("AffineCoupling.forward: coordinates where the mask is 1 pass through unchanged", points=2,
+@CHECKS.check("AffineCoupling.forward: coordinates where the mask is 1 pass through unchanged", points=1.5,
               probe="coupling_forward")
 def masked_untouched(ev):
     """y[:, m == 1] must equal x[:, m == 1] exactly: the kept half is the identity."""
@@ -146,7 +146,7 @@ def masked_untouched(ev):
 
 
 @CHECKS.check("AffineCoupling.forward: y = m x + (1 - m)(x exp(s) + t) with (s, t) from the conditioner on m x",
-              points=3, probe="coupling_forward")
+              points=2, probe="coupling_forward")
 def forward_values(ev):
     for i, (dim, mask, _) in enumerate(probes.COUPLING_CASES):
         layer, x = _case_layer(ev, i), ev.inputs[f"{i}_x"]
@@ -191,7 +191,7 @@ def _log_det_variants(layer, x):
     }
 
 
-@CHECKS.check("AffineCoupling.forward: log_det (B,) equals log |det ∂y/∂x| (autograd Jacobian)", points=4,
+@CHECKS.check("AffineCoupling.forward: log_det (B,) equals log |det ∂y/∂x| (autograd Jacobian)", points=3,
               probe="coupling_forward")
 def log_det_values(ev):
     """Right when it is the autograd log-determinant of the correct layer, or of the student's own map."""
@@ -232,7 +232,7 @@ def _inverse_variants(layer, y):
     }
 
 
-@CHECKS.check("AffineCoupling.inverse: inverse(forward(x)) = x and forward(inverse(y)) = y", points=4,
+@CHECKS.check("AffineCoupling.inverse: inverse(forward(x)) = x and forward(inverse(y)) = y", points=2.5,
               probe="coupling_inverse")
 def inverse_round_trip(ev):
     for i, (dim, mask, _) in enumerate(probes.COUPLING_CASES):
@@ -257,7 +257,7 @@ def inverse_round_trip(ev):
 
 
 @CHECKS.check("AffineCoupling.forward: differentiable, gradients reach the conditioner through y and log_det",
-              points=2, probe="coupling_gradient")
+              points=1.5, probe="coupling_gradient")
 def gradients(ev):
     """The gradients of sum(y²) and of sum(log_det) match the trusted layer's: nothing detached, nothing in-place.
 
@@ -317,7 +317,7 @@ def _log_normal(z):
 
 
 @CHECKS.check("flow_log_prob: log N(f(x); 0, I) + sum of log-determinants, through layers with known Jacobians",
-              points=4, probe="log_prob_affine")
+              points=2.5, probe="log_prob_affine")
 def log_prob_values(ev):
     x, maps = ev.inputs["x"], _affine_maps(ev.inputs)
     z, log_det = _push(maps, x)
@@ -345,7 +345,7 @@ def log_prob_values(ev):
                   f"({worst_difference(log_prob, expected)})")
 
 
-@CHECKS.check("flow_log_prob: with your couplings, the density integrates to 1 over a 2-D grid", points=3,
+@CHECKS.check("flow_log_prob: with your couplings, the density integrates to 1 over a 2-D grid", points=2,
               probe="log_prob_grid")
 def density_integrates_to_one(ev):
     """The Riemann sum of exp(log p) over the grid matches the exact flow's (1, less the little mass beyond the grid)."""
@@ -406,7 +406,7 @@ def _matches(samples, mean, cov):
     return bool(np.all(mean_error < 6 / np.sqrt(n)) and np.all(corr_error < 8 * np.sqrt(2 / n)))
 
 
-@CHECKS.check("flow_sample: (n, D) samples of the base pushed through the inverses in reverse order", points=4,
+@CHECKS.check("flow_sample: (n, D) samples of the base pushed through the inverses in reverse order", points=2.5,
               probe="sample_affine")
 def sample_distribution(ev):
     maps = _affine_maps(ev.inputs)
@@ -455,7 +455,7 @@ def held_out_nll(weights) -> float:
 
 
 @CHECKS.check(f"training smoke test: the course flow trained with your coupling and flow_log_prob fits two moons "
-              f"(held-out NLL ≤ {SMOKE_BAR_NLL})", points=4, probe="train")
+              f"(held-out NLL ≤ {SMOKE_BAR_NLL})", points=2.5, probe="train")
 def training_smoke_test(ev):
     """Trusts no metric from the sandbox: rebuilds the trained flow with trusted couplings and scores it here."""
     weights = ev.student.get("weights") or []

@@ -15,6 +15,8 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from autograder.checking import CheckSet, Mistake, Verdict
+from autograder.checks.bernoulli import (FROM_LOGITS, NOT_FINITE_CAUSES, ON_PROBABILITIES, PRECISION_CAUSES,
+                                         nll_through_probabilities)
 from autograder.checks.judging import (as_array, close, judge_dtypes, judge_given, matches_reference, named_mistake,
                                        require_finite)
 from autograder.checks.diagnostics import describe_difference, smallest_case
@@ -270,8 +272,9 @@ def _judge_bernoulli(ev, label, rtol=1e-5, atol=1e-4):
     ll = as_array(value, "bernoulli_log_likelihood", reference.shape, ev.types[label])
     P = int(np.prod(x.shape[1:]))
     if label == "extreme" and not np.all(np.isfinite(ll)):
-        raise Mistake("the log-likelihood is NaN or infinite for logits of ±150: it is computed from probabilities "
-                      "(log of sigmoid); use F.binary_cross_entropy_with_logits or F.logsigmoid on the logits")
+        where = " (and right for moderate logits)" if _bernoulli_right_on_moderate(ev) else ""
+        raise Mistake(f"the log-likelihood is NaN or infinite for logits of ±150{where}: {NOT_FINITE_CAUSES} "
+                      f"{FROM_LOGITS}")
     require_finite(ll, "bernoulli_log_likelihood")
     if close(ll, reference, rtol=rtol, atol=atol):
         return 1.0
@@ -284,13 +287,27 @@ def _judge_bernoulli(ev, label, rtol=1e-5, atol=1e-4):
     mistake = named_mistake(ll, variants, rtol=1e-4, atol=1e-4)
     if mistake:
         raise Mistake(mistake)
-    if label == "extreme":
-        raise Mistake("wrong for confident logits (±150): a loss on probabilities (sigmoid, then BCE or log) "
-                      "clamps or underflows; compute it from the logits with F.binary_cross_entropy_with_logits "
-                      f"({describe_difference(ll, reference, 'the log-likelihood')})")
+    if label == "extreme":  # each explanation tested before it is given (autograder/checks/bernoulli.py)
+        if close(ll, -nll_through_probabilities(x, logits), rtol=rtol, atol=atol):
+            raise Mistake(f"wrong for confident logits (±150): your log-likelihood is minus {ON_PROBABILITIES}; "
+                          f"{FROM_LOGITS}")
+        difference = describe_difference(ll, reference, "for logits of ±150, the log-likelihood")
+        if _bernoulli_right_on_moderate(ev):
+            raise Mistake(f"right for moderate logits but wrong for confident ones: {difference}; {PRECISION_CAUSES} "
+                          f"{FROM_LOGITS}")
+        raise Mistake(f"{difference}; the log-likelihood is wrong for moderate logits as well (see the check of its "
+                      "values), so fix that first")
     tiny = reference_log_likelihood(np.array(probes.TINY["x"]), np.array(probes.TINY["logits"]))
     raise Mistake(describe_difference(ll, reference, "the log-likelihood", sizes={"P": P, "B": len(x)}) + "; "
                   + _tiny(ev, "bernoulli_log_likelihood(x=[[1, 0]], logits=[[2, -1]])", tiny))
+
+
+def _bernoulli_right_on_moderate(ev) -> bool:
+    """Whether bernoulli_log_likelihood is right on the probe's inputs with moderate logits."""
+    try:
+        return all(_judge_bernoulli(ev, label) == 1.0 for label in ("image", "flat"))
+    except Mistake:
+        return False
 
 
 @CHECKS.check("bernoulli_log_likelihood: matches the reference for image-shaped and flat inputs", points=3,
