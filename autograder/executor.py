@@ -23,6 +23,7 @@ from autograder import file_limits, readback, safe_io, sanitize, watchdog
 from autograder import session as session_module
 from autograder.config import Limits
 from autograder.output_capture import OutputCapture
+from autograder.sandboxed import runner
 
 POLL_S = 0.05
 FILE_LIMIT_ERRNO = re.compile(r"\[Errno (27|28|122)\]")  # EFBIG, ENOSPC, EDQUOT: a full box or a file too large
@@ -78,6 +79,9 @@ def describe_error(error: dict) -> tuple[str, str]:
         return "missing", f"missing: your {missing.group(1)}.py defines no `{missing.group(2)}` (check the spelling)"
     text = f"{error.get('type')}: {error.get('message', '')}".rstrip(": ")
     inside = f" in `{function}`" if function and function != "<module>" else ""
+    if error.get("type") in ("OSError", "IOError") and error.get("message", "").startswith("[Errno 24]"):
+        return "exception", (f"your code opened more files at once than the sandbox allows (course.yml's open_files): "
+                             f"{text}{inside}{located}; close each file when done with it (a `with` block)")
     if error.get("type") in ("OSError", "IOError") and FILE_LIMIT_ERRNO.match(error.get("message", "")):
         return "files", (f"your code wrote more than the sandbox's files may take (course.yml's files_mib) and the "
                          f"write failed: {text}{inside}{located}; write less, or delete what you no longer need")
@@ -86,6 +90,10 @@ def describe_error(error: dict) -> tuple[str, str]:
 
 def _ended(returncode) -> str:
     """Why the sandboxed process ended on its own, for a student."""
+    if returncode == runner.UNWRITABLE:
+        return ("the check ran, but its result could not be written: your code left no open files or no room for "
+                "files (course.yml's open_files and files_mib); close the files you open and delete what you no "
+                "longer need")
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name

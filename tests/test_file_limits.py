@@ -4,14 +4,19 @@ The red-team attacks in tests/test_redteam_sandbox.py go through `course grade`;
 """
 
 import errno
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from autograder import file_limits, sandbox, sandbox_users
+from autograder.executor import describe_error
+from conftest import ROOT
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs a root grader")
 UID = sandbox_users.uid_range()[0]
@@ -100,8 +105,35 @@ def test_the_shared_group_is_outside_the_pool_and_the_banned_module_groups():
     ("[Errno 2] No such file or directory: 'data.npz'", "exception"),
 ])
 def test_a_write_the_kernel_refused_is_charged_to_the_files_limit(message, problem):
-    from autograder.executor import describe_error
-
     kind, feedback = describe_error({"type": "OSError", "message": message, "where": {"function": "fit_gmm"}})
     assert kind == problem
     assert ("wrote more than" in feedback) == (problem == "files") and message in feedback
+
+
+def test_a_check_that_leaks_every_descriptor_still_gets_its_error_recorded(tmp_path):
+    """The runner frees a spare descriptor before writing a result: code at the open-files limit is told so."""
+    student = tmp_path / "leaky.py"
+    student.write_text("import os\ndef leak():\n    while True:\n        os.open(os.devnull, os.O_RDONLY)\n")
+    probes = tmp_path / "leaky_probes.py"
+    probes.write_text("from autograder.sandboxed.probekit import ProbeSet\nPROBES = ProbeSet()\n\n"
+                      "@PROBES.probe()\ndef leaks(module, inputs, device):\n    module.leak()\n")
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "out").mkdir()
+    script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)); "
+              f"sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path)!r}]; "
+              "from autograder.sandboxed.runner import run_probes; "
+              f"sys.exit(run_probes('leaky_probes', {str(student)!r}, 'leaky', {str(tmp_path / 'inputs')!r}, "
+              f"{str(tmp_path / 'out')!r}, ['leaks']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    error = json.loads((tmp_path / "out" / "leaks.json").read_text())["error"]
+    kind, feedback = describe_error(error)
+    assert "opened more files at once than the sandbox allows" in feedback and "Too many open files" in feedback
+
+
+def test_a_result_that_could_not_be_written_is_not_blamed_on_exit():
+    from autograder.executor import _ended
+    from autograder.sandboxed.runner import UNWRITABLE
+
+    message = _ended(UNWRITABLE)
+    assert "could not be written" in message and "exit()" not in message

@@ -24,6 +24,30 @@ import numpy as np
 from autograder.sandboxed import exchange
 
 MAX_MESSAGE = 600
+UNWRITABLE = 75  # exit status: a probe's result could not be written even after freeing the spare descriptor
+
+
+class SpareDescriptor:
+    """One descriptor held while student code runs and given back just before a result is written, so code that
+    opens files up to the limit (or leaks them) still gets its result, or its error, recorded."""
+
+    def __init__(self):
+        self.fd = None
+        self.take()
+
+    def take(self):
+        try:
+            self.fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.fd = None
+
+    def free(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
 
 
 class BannedImportFinder(importlib.abc.MetaPathFinder):
@@ -101,20 +125,30 @@ def run_probes(probes_module, student, module_name, inputs_dir, out_dir, names, 
     sys.path.insert(0, os.path.dirname(os.path.abspath(student)))
 
     announce("started import")
+    spare = SpareDescriptor()
     try:
         module = import_student(student, module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: report, don't die
+        spare.free()
         exchange.write_json(out_dir, "import", {"ok": False, "error": describe_exception(exc, student)})
         announce("finished import")
         return 0
+    spare.free()
     exchange.write_json(out_dir, "import", {"ok": True})
+    spare.take()
     announce("finished import")
 
     for name in names:
         try:
             outputs = probes[name].run(module, load_inputs(inputs_dir, name), device)
+            spare.free()
             exchange.write_outputs(out_dir, name, outputs)
         except BaseException as exc:
-            exchange.write_json(out_dir, name, {"ok": False, "error": describe_exception(exc, student)})
+            spare.free()
+            try:
+                exchange.write_json(out_dir, name, {"ok": False, "error": describe_exception(exc, student)})
+            except OSError:  # no descriptor or no room left: the trusted side says which limit was reached
+                return UNWRITABLE
+        spare.take()
         announce(f"finished {name}")
     return 0
