@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ProbeSet
+from autograder.sandboxed.probekit import ProbeSet, meta_result
 
 KIT_PACKAGES = ["genmodels"]  # the course denoiser, the exact mixture denoiser and the ring data
 
@@ -254,6 +254,30 @@ def sample(diffusion, inputs, device):
             own_sigma.append(diffusion.p_sample_step(model, torch.zeros_like(ones), t, betas, noise=ones))
     return {"samples": samples, "steps": small_model.steps[:50], "images": images, "again": again,
             "own_scale": own_scale, "own_sigma": own_sigma}
+
+
+# ---------------------------------------------------------------- devices
+
+
+@PROBES.probe(inputs=_step_inputs)
+def devices(diffusion, inputs, device):
+    """Every function with its tensors and model on PyTorch's meta device: a tensor created on the CPU inside them
+    (torch.randn(x.shape), torch.zeros(n) without device=) fails there as it would on a GPU. The sampler's step
+    draws its own noise (noise=None), where such tensors are made."""
+    meta = torch.device("meta")
+    betas = torch.empty(T_SMALL, dtype=torch.float64, device=meta)
+    x = torch.empty(6, 3, dtype=torch.float64, device=meta)
+    t = torch.zeros(6, dtype=torch.long, device=meta)
+
+    def model():
+        return _model(inputs, meta)
+
+    return {
+        "q_sample_meta": meta_result(lambda: diffusion.q_sample(x, t, torch.empty_like(x), betas)),
+        "ddpm_loss_meta": meta_result(lambda: diffusion.ddpm_loss(model(), x, betas)),
+        "p_sample_step_meta": meta_result(lambda: diffusion.p_sample_step(model(), x, 3, betas)),
+        "ddpm_sample_meta": meta_result(lambda: diffusion.ddpm_sample(model(), 2, (3,), betas)),
+    }
 
 
 # ---------------------------------------------------------------- smoke tests on the ring of 8 Gaussians
