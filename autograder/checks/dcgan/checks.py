@@ -4,6 +4,7 @@ import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.dcgan.probes import INIT_GIVEN, STAND_IN_INIT
+from autograder.checks.diagnostics import estimated_factor
 from autograder.checks.judging import as_array, judge_given, require_finite
 
 CHECKS = CheckSet("autograder.checks.dcgan.probes")
@@ -111,6 +112,10 @@ def _judge_normal(values, centre, what):
     if abs(mean - centre) < 0.02 and 0.13 < std < 0.15:
         raise Mistake(f"{what} have standard deviation {std:.3f} ≈ √0.02: 0.02 is the standard deviation, "
                       "not the variance")
+    factor = estimated_factor(std, 0.02)
+    if abs(mean - centre) < 0.003 and factor:
+        raise Mistake(f"{what} have the right mean {centre:g} but standard deviation {std:.4f}, {factor} 0.02: check "
+                      "the std argument of nn.init.normal_ (mean first, then std)")
     raise Mistake(f"{what} have mean {mean:.4f} and standard deviation {std:.4f}; DCGAN draws them from "
                   f"N({centre:g}, 0.02) — is init_weights applied (model.apply(init_weights))?")
 
