@@ -106,6 +106,11 @@ class Auditor:
     """Grades sources of one exercise: verdicts and a behaviour comparison with the reference."""
 
     def __init__(self, root: Path, exercise_id: str, module_name: str, with_training=False, timeout_s=120.0):
+        import torch
+
+        # One thread, before any computation: a child forked from a process whose thread pool has run can hang in
+        # it (OpenMP after fork), and a shared machine gains nothing from more.
+        torch.set_num_threads(1)
         self.root, self.exercise_id, self.module_name = Path(root), exercise_id, module_name
         self.checks = load_checks(exercise_id)
         self.skip = () if with_training else training_probes(exercise_id)
