@@ -541,6 +541,11 @@ def devices(ev):
     """No GPU needed: a tensor created on the CPU inside a function cannot meet a meta tensor, as on a GPU."""
     for function in ("q_sample", "ddpm_loss", "p_sample_step", "ddpm_sample"):
         judge_meta(ev, function)
+        given = ev.student.get(f"{function}_t_device")
+        if given and given != "meta":
+            raise Mistake(f"{function} calls the model with t on {given} while x_t is on another device (PyTorch's meta "
+                          "device here, a GPU in training): a model that embeds t needs it beside x_t — make t with "
+                          "device=x_t.device")
     return 1.0
 
 

@@ -269,15 +269,22 @@ def devices(diffusion, inputs, device):
     x = torch.empty(6, 3, dtype=torch.float64, device=meta)
     t = torch.zeros(6, dtype=torch.long, device=meta)
 
-    def model():
-        return _model(inputs, meta)
+    models = {}
 
-    return {
+    def model(function):
+        models[function] = _model(inputs, meta)
+        return models[function]
+
+    out = {
         "q_sample_meta": meta_result(lambda: diffusion.q_sample(x, t, torch.empty_like(x), betas)),
-        "ddpm_loss_meta": meta_result(lambda: diffusion.ddpm_loss(model(), x, betas)),
-        "p_sample_step_meta": meta_result(lambda: diffusion.p_sample_step(model(), x, 3, betas)),
-        "ddpm_sample_meta": meta_result(lambda: diffusion.ddpm_sample(model(), 2, (3,), betas)),
+        "ddpm_loss_meta": meta_result(lambda: diffusion.ddpm_loss(model("ddpm_loss"), x, betas)),
+        "p_sample_step_meta": meta_result(lambda: diffusion.p_sample_step(model("p_sample_step"), x, 3, betas)),
+        "ddpm_sample_meta": meta_result(lambda: diffusion.ddpm_sample(model("ddpm_sample"), 2, (3,), betas)),
     }
+    for function, recorded in models.items():  # the device of the t the model was given (a lenient model accepts any)
+        steps = [call[1] for call in recorded.calls]
+        out[f"{function}_t_device"] = ",".join(sorted({str(step.device) for step in steps if hasattr(step, "device")}))
+    return out
 
 
 # ---------------------------------------------------------------- smoke tests on the ring of 8 Gaussians
