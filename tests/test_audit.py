@@ -76,6 +76,8 @@ def test_correct_alternatives_are_the_submissions_not_marked_wrong():
     found = correct_alternatives(ROOT, "pixelrnn")
     assert set(found) == {"correct_gather.py"}
     assert set(correct_alternatives(ROOT, "vae")) == {"correct_distributions/vae.py", "correct_float64_softplus/vae.py"}
+    assert set(correct_alternatives(ROOT, "flows")) == {"correct_distributions.py", "correct_loops.py"}, \
+        "a docstring that starts 'A wrong flows.py' marks a wrong file"
 
 
 @pytest.fixture(scope="module")

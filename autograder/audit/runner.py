@@ -159,8 +159,10 @@ class Auditor:
 
 
 def correct_alternatives(root: Path, exercise_id: str) -> dict:
-    """name -> source of the correct alternatives in tests/submissions/<exercise>/ (docstrings not 'WRONG')."""
+    """name -> source of the correct alternatives in tests/submissions/<exercise>/: every file but mistakes.py whose
+    docstring's first line does not call it wrong ("WRONG: ...", "A wrong flows.py as a student ...")."""
     import ast
+    import re
 
     folder = Path(root) / "tests" / "submissions" / exercise_id
     found = {}
@@ -168,7 +170,7 @@ def correct_alternatives(root: Path, exercise_id: str) -> dict:
         if path.name == "mistakes.py" or "__pycache__" in path.parts:
             continue
         source = path.read_text(encoding="utf-8")
-        docstring = ast.get_docstring(ast.parse(source)) or ""
-        if not docstring.lstrip().upper().startswith("WRONG"):
+        first_line = (ast.get_docstring(ast.parse(source)) or "").strip().splitlines()[:1]
+        if not re.search(r"\bwrong\b", " ".join(first_line), re.IGNORECASE):
             found[str(path.relative_to(folder))] = source
     return found
