@@ -374,10 +374,10 @@ def _judge_step(ev, label, suffix, t):
         raise Mistake(mistake)
     alphas, ab = 1 - betas, np.cumprod(1 - betas)
     eps = _eps(ev, x, t)
-    terms = {"the noise term sqrt(β_t) noise": np.sqrt(betas[t]) * noise,
-             "the predicted noise's term β_t / sqrt(1 - ᾱ_t) eps / sqrt(α_t)":
-                 betas[t] / np.sqrt(1 - ab[t]) * eps / np.sqrt(alphas[t]),
-             "x_t / sqrt(α_t)": x / np.sqrt(alphas[t])}
+    predicted = betas[t] / np.sqrt(1 - ab[t]) * eps / np.sqrt(alphas[t])
+    terms = {"sqrt(β_t) noise": np.sqrt(betas[t]) * noise, "β_t / sqrt(1 - ᾱ_t) eps / sqrt(α_t)": predicted,
+             "x_t / sqrt(α_t)": x / np.sqrt(alphas[t]),
+             "mean (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t)": x / np.sqrt(alphas[t]) - predicted}
     raise Mistake(describe_difference(value, expected, f"at t = {t}, x_(t-1)", terms=terms)
                   + "; the mean is (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) and the noise sqrt(β_t) * noise")
 
@@ -385,6 +385,10 @@ def _judge_step(ev, label, suffix, t):
 @CHECKS.check("p_sample_step: the mean (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) plus sqrt(β_t) noise, with given noise",
               points=4, probe="step")
 def step_values(ev):
+    mid, again = ev.student.get("mid"), ev.student.get("mid_again")
+    if mid is not None and again is not None and np.shape(mid) == np.shape(again) and not close(mid, again, **VALUE_TOL):
+        raise Mistake("two calls with the same x_t, t and `noise` give different results: use the noise argument "
+                      "(draw fresh noise only when noise is None)")
     for label, suffix, t in probes.STEP_CASES:
         if t != 0:
             _judge_step(ev, label, suffix, t)

@@ -201,6 +201,9 @@ def step(diffusion, inputs, device):
         if label == "mid":
             out.update(_t_report(model.calls))
             out["t_given"] = model.calls[0][1] if model.calls else None
+            with torch.no_grad():  # the same call again: the same result when the given noise is what is used
+                out["mid_again"] = diffusion.p_sample_step(_model(inputs, device), _float(inputs["x"], device), t, betas,
+                                                           noise=_float(inputs["noise"], device))
         if label == "last":  # the same step with zero noise: equal to the above when nothing is added at t = 0
             with torch.no_grad():
                 out["last_zero_noise"] = diffusion.p_sample_step(_model(inputs, device), _float(inputs["x"], device), 0,
