@@ -150,7 +150,7 @@ def per_row_factor(actual, expected, sizes=None) -> str | None:
         if np.ndim(array) == 1 and len(array) == len(per_row):
             size = np.asarray(array, dtype=float)
             family = {name: size, f"1/{name}": 1 / size, f"{name}/({name} − 1)": size / (size - 1),
-                      f"({name} − 1)/{name}": (size - 1) / size}
+                      f"({name} − 1)/{name}": (size - 1) / size, f"{name}²": size**2, f"1/{name}²": 1 / size**2}
             for label, candidate in family.items():
                 if np.allclose(per_row, candidate, rtol=1e-3):
                     return (f"is off by a different factor in each of its {len(per_row)} slices, exactly {label} "
@@ -190,7 +190,7 @@ def explained_by_term(actual, expected, terms) -> str | None:
             continue
         c = float(difference @ term) / norm
         if abs(c) > 1e-6 and _explains(difference, c * term, expected.ravel()):
-            named = _fraction(c) or _match(c, factor_names({}))
+            named = None if math.isclose(abs(c), 1.0, rel_tol=1e-6) else _fraction(c) or _match(c, factor_names({}))
             return (f"differs from the expected value by exactly {_number(c)} × {name}"
                     + (f" ({named})" if named else "") + f": check the {name} term")
     return None
