@@ -10,6 +10,7 @@ from autograder.checks.judging import as_array, judge_given, require_finite
 CHECKS = CheckSet("autograder.checks.dcgan.probes")
 
 POOLING = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d", "AvgPool1d")
+ACTIVATIONS = ("LeakyReLU", "ReLU", "Tanh", "Sigmoid", "ELU", "GELU", "SiLU")
 
 
 def _shape(value):
@@ -86,6 +87,12 @@ def guidelines(ev):
         problems.append("the generator should use ReLU activations")
     if "LeakyReLU" not in d_types or "ReLU" in d_types:
         problems.append("the discriminator should use LeakyReLU(0.2), not ReLU")
+    slopes = [float(v) for v in ev.student.get("discriminator_slopes") or []]
+    if any(abs(v - 0.2) > 1e-9 for v in slopes):
+        problems.append(f"the discriminator's LeakyReLU slopes are {slopes}: DCGAN uses nn.LeakyReLU(0.2)")
+    if d_types and d_types[0] in ACTIVATIONS:
+        problems.append(f"the discriminator starts with {d_types[0]} on the image: its first layer is the strided "
+                        "Conv2d, each activation comes after a convolution")
     if "Sigmoid" in d_types:
         problems.append("the discriminator ends with a Sigmoid; return logits (the GAN losses take logits)")
     if "Linear" in d_types:

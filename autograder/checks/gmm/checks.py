@@ -371,6 +371,12 @@ def _fit_matches_sklearn(ev):
             problems.append("the iteration that stops skips its M-step: the parameters returned are those before "
                             "the last M-step; run the M-step in every iteration and test for convergence after it")
             return Verdict(score - 0.5 * sum(fitted) / 3, "; ".join(problems))  # none of the parameters is right
+    if not all(fitted) and float(ev.inputs["reg_covar"]) != 1e-6:
+        default = _sklearn_fit({**ev.inputs, "reg_covar": 1e-6})
+        if close(covs, default.covariances_, 1e-4, 1e-6):
+            problems.append(f"the fit is scikit-learn's with reg_covar=1e-6, the default, where "
+                            f"reg_covar={float(ev.inputs['reg_covar']):g} was passed: hand fit_gmm's reg_covar on to m_step")
+            return Verdict(score, "; ".join(problems))
     for name, ok in zip(("weights", "means", "covariances"), fitted):
         if not ok:
             problems.append(f"fitted {name} differ from scikit-learn's")

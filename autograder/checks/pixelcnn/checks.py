@@ -268,6 +268,8 @@ def _nll_variants(logits, x):
         "the NLL is summed over the batch; average over images": bits * len(nats),
         "the NLL is summed over everything: average over the batch and divide by C·H·W": bits * D * len(nats),
         "a sigmoid is applied before a loss that expects logits": twice.mean() / math.log(2),
+        "the arguments of F.binary_cross_entropy_with_logits are swapped: it takes the logits first, then the targets x":
+            (np.logaddexp(0.0, x) - logits * x).mean() / math.log(2),
         "this is the log-likelihood, not the negative log-likelihood (the sign is flipped)": -bits,
     }
 
