@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/audit.py                      # every exercise in course.yml
     .venv/bin/python bench/audit.py gmm vae --json out/  # some, with each report as JSON too
+    .venv/bin/python bench/audit.py dcgan --limit 40     # a random 40 of the mutants (--seed picks which)
 
 Every mutant of each reference is graded (minutes per exercise on a 2-core CPU); `make test` runs only a
 small sample (tests/test_audit.py).
@@ -26,13 +27,15 @@ def main() -> int:
     parser.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
     parser.add_argument("--with-training", action="store_true", help="also run the training smoke tests")
     parser.add_argument("--json", metavar="FOLDER", help="write <exercise>.json reports here")
+    parser.add_argument("--limit", type=int, help="grade a random sample of this many mutants per exercise")
+    parser.add_argument("--seed", type=int, default=0, help="which sample --limit takes")
     args = parser.parse_args()
     course = load_course(ROOT / "course.yml")
     exercises = [course.exercise(i) for i in args.exercises] if args.exercises else list(course.exercises)
     rows = []
     for exercise in exercises:
         started = time.perf_counter()
-        report = run_audit(ROOT, exercise, with_training=args.with_training)
+        report = run_audit(ROOT, exercise, limit=args.limit, seed=args.seed, with_training=args.with_training)
         minutes = (time.perf_counter() - started) / 60
         print(report.render(), file=sys.stderr, flush=True)
         if args.json:

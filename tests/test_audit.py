@@ -76,6 +76,8 @@ def test_correct_alternatives_are_the_submissions_not_marked_wrong():
     found = correct_alternatives(ROOT, "pixelrnn")
     assert set(found) == {"correct_gather.py"}
     assert set(correct_alternatives(ROOT, "vae")) == {"correct_distributions/vae.py", "correct_float64_softplus/vae.py"}
+    assert set(correct_alternatives(ROOT, "flows")) == {"correct_distributions.py", "correct_loops.py"}, \
+        "a docstring that starts 'A wrong flows.py' marks a wrong file"
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +103,27 @@ def test_every_keyword_argument_shows_its_effect_in_a_verdict(exercise_id):
         pytest.skip(f"{exercise_id}'s contract functions take no keyword arguments")
     auditor = Auditor(ROOT, exercise_id, exercise.module_name, timeout_s=300)
     survivors = [m.describe() for m in ignoring if not auditor.grade(m.id, m.source).killed]
+    assert not survivors, survivors
+
+
+def test_device_mutants_make_their_tensor_on_the_cpu():
+    source = ("import torch\n\n\ndef f(x):\n    # BEGIN SOLUTION\n"
+              "    return torch.randn_like(x) + torch.zeros(3, device=x.device)\n    # END SOLUTION\n")
+    made = {m.operator: m.source.split("return")[1] for m in mutants(source) if "(made on the CPU)" in m.operator}
+    assert made == {"randn_like(x) → randn(x.shape) (made on the CPU)": " torch.randn(x.shape) + torch.zeros(3, device=x.device)",
+                    "device= dropped from zeros() (made on the CPU)": " torch.randn_like(x) + torch.zeros(3)"}
+
+
+@pytest.mark.parametrize("exercise_id", ["vae", "gan", "pixelcnn", "flows", "diffusion"])
+def test_every_tensor_made_on_the_cpu_loses_points_without_a_gpu(exercise_id):
+    """A contract function that makes a tensor on the CPU (device= dropped, randn_like(x) → randn(x.shape)) breaks
+    on a GPU: the meta-device checks catch each such mutant on a machine without one."""
+    exercise = COURSE.exercise(exercise_id)
+    reference = (ROOT / "solutions" / exercise_id / exercise.student_file).read_text(encoding="utf-8")
+    on_the_cpu = [m for m in mutants(reference) if "(made on the CPU)" in m.operator]
+    assert on_the_cpu
+    auditor = Auditor(ROOT, exercise_id, exercise.module_name, timeout_s=300)
+    survivors = [m.describe() for m in on_the_cpu if not auditor.grade(m.id, m.source).killed]
     assert not survivors, survivors
 
 

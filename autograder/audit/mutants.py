@@ -8,6 +8,8 @@ Operators, the kind of slip each stands for:
 - axes:        dim= / axis= k → another axis; keepdim flipped; reduction="mean" ↔ "sum"
 - calls:       .sum ↔ .mean, .max ↔ .min, randn_like → rand_like, the first two arguments swapped,
                .detach() dropped
+- devices:     device= dropped from a call; torch.randn_like(x) → torch.randn(x.shape) (zeros_like, ones_like, ...):
+               the tensor is made on the CPU whatever the inputs' device, which only a device check can see
 - statements:  a call statement (zero_grad(), backward(), step()) or an augmented assignment deleted
 - arguments:   a keyword argument ignored (its default always used): every parameter's effect must show
 
@@ -30,6 +32,8 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 METHOD_SWAPS = {"sum": "mean", "mean": "sum", "max": "min", "min": "max", "amax": "amin", "randn_like": "rand_like",
                 "logsumexp": "amax"}
 AXIS_KEYWORDS = ("dim", "axis")
+LIKE_FACTORIES = {"randn_like": "randn", "rand_like": "rand", "zeros_like": "zeros", "ones_like": "ones",
+                  "empty_like": "empty"}
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,19 @@ def _call_operators(node):
             return n
 
         yield (f"{name}() → {new}()", swap)
+    if any(k.arg == "device" for k in node.keywords):
+        def on_the_cpu(n):
+            n = copy.copy(n)
+            n.keywords = [k for k in n.keywords if k.arg != "device"]
+            return n
+
+        yield (f"device= dropped from {name}() (made on the CPU)", on_the_cpu)
+    if name in LIKE_FACTORIES and isinstance(func, ast.Attribute) and len(node.args) == 1 and not node.keywords:
+        def from_shape(n, factory=LIKE_FACTORIES[name]):
+            shape = ast.Attribute(copy.deepcopy(n.args[0]), "shape", ast.Load())
+            return ast.Call(ast.Attribute(copy.deepcopy(n.func.value), factory, ast.Load()), [shape], [])
+
+        yield (f"{name}(x) → {LIKE_FACTORIES[name]}(x.shape) (made on the CPU)", from_shape)
     if name == "detach" and isinstance(func, ast.Attribute) and not node.args:
         yield (".detach() dropped", lambda n: n.func.value)
     positional = [a for a in node.args if not isinstance(a, ast.Starred)]

@@ -106,6 +106,11 @@ class Auditor:
     """Grades sources of one exercise: verdicts and a behaviour comparison with the reference."""
 
     def __init__(self, root: Path, exercise_id: str, module_name: str, with_training=False, timeout_s=120.0):
+        import torch
+
+        # One thread, before any computation: a child forked from a process whose thread pool has run can hang in
+        # it (OpenMP after fork), and a shared machine gains nothing from more.
+        torch.set_num_threads(1)
         self.root, self.exercise_id, self.module_name = Path(root), exercise_id, module_name
         self.checks = load_checks(exercise_id)
         self.skip = () if with_training else training_probes(exercise_id)
@@ -154,8 +159,10 @@ class Auditor:
 
 
 def correct_alternatives(root: Path, exercise_id: str) -> dict:
-    """name -> source of the correct alternatives in tests/submissions/<exercise>/ (docstrings not 'WRONG')."""
+    """name -> source of the correct alternatives in tests/submissions/<exercise>/: every file but mistakes.py whose
+    docstring's first line does not call it wrong ("WRONG: ...", "A wrong flows.py as a student ...")."""
     import ast
+    import re
 
     folder = Path(root) / "tests" / "submissions" / exercise_id
     found = {}
@@ -163,7 +170,7 @@ def correct_alternatives(root: Path, exercise_id: str) -> dict:
         if path.name == "mistakes.py" or "__pycache__" in path.parts:
             continue
         source = path.read_text(encoding="utf-8")
-        docstring = ast.get_docstring(ast.parse(source)) or ""
-        if not docstring.lstrip().upper().startswith("WRONG"):
+        first_line = (ast.get_docstring(ast.parse(source)) or "").strip().splitlines()[:1]
+        if not re.search(r"\bwrong\b", " ".join(first_line), re.IGNORECASE):
             found[str(path.relative_to(folder))] = source
     return found

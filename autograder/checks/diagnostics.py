@@ -46,7 +46,8 @@ def _fraction(value: float) -> str | None:
 
 
 def factor_names(sizes: dict) -> dict:
-    """Named multiplicative constants: simple fractions, ln 2, π, and each size S as S, 1/S, S/(S − 1), ..."""
+    """Named multiplicative constants: simple fractions, ln 2, π, each size S as S, 1/S, S/(S − 1), ..., and the ratio
+    A/B of two sizes (a sum over one axis where a sum over another is due)."""
     names = {"ln 2": math.log(2), "1/ln 2 (nats → bits)": 1 / math.log(2), "π": math.pi, "2π": 2 * math.pi,
              "√2": math.sqrt(2), "1/√2": 1 / math.sqrt(2), "e": math.e}
     for name, size in sizes.items():
@@ -58,6 +59,11 @@ def factor_names(sizes: dict) -> dict:
         if size > 1:
             names.update({f"{name}/({name} − 1)": size / (size - 1), f"({name} − 1)/{name}": (size - 1) / size,
                           f"{name} − 1": size - 1, f"1/({name} − 1)": 1 / (size - 1)})
+    scalars = {name: float(size) for name, size in sizes.items() if not np.ndim(size) and size}
+    for a, size_a in scalars.items():  # a reduction over the wrong axis: a sum over one size where another's is due
+        for b, size_b in scalars.items():
+            if a != b and size_a != size_b:
+                names.setdefault(f"{a}/{b}", size_a / size_b)
     return names
 
 
@@ -86,6 +92,17 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _factor_name(c: float, sizes: dict) -> str | None:
+    """The name of factor c: ½ or 2 first, then one made of the judge's sizes (a factor 3 that is C, the channels,
+    says which axis), then other simple fractions and constants."""
+    simple = _fraction(c)
+    if simple in ("½", "2"):
+        return simple
+    plain = factor_names({})
+    sized = {name: value for name, value in factor_names(sizes).items() if name not in plain}
+    return _match(c, sized) or simple or _match(c, plain)
+
+
 def constant_factor(actual, expected, sizes=None) -> str | None:
     """'a constant factor 0.5 (= ½)' when actual = c · expected everywhere, else None."""
     actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
@@ -98,10 +115,26 @@ def constant_factor(actual, expected, sizes=None) -> str | None:
         return None
     if math.isclose(c, -1.0, rel_tol=RTOL):
         return "has the wrong sign: it is exactly −1 × the expected value"
-    name = _fraction(c) or _match(c, factor_names(sizes or {}))
+    name = _factor_name(c, sizes or {})
     if actual.size == 1:  # one number: any factor fits, so only a named one says something
         return f"is {_number(c)} × the expected value (a factor {name})" if name else None
     return f"is {_number(c)} × the expected value everywhere" + (f" (a factor {name})" if name else "")
+
+
+def estimated_factor(estimate: float, expected: float, rtol=0.05) -> str | None:
+    """'about 10 × the expected value' when a statistical estimate (a sample's standard deviation, a mean) is within
+    `rtol` of a simple multiple of the expected value (a whole number, a simple fraction, √2, π, ...), else None."""
+    if not expected or not math.isfinite(estimate):
+        return None
+    c = estimate / expected
+    if abs(c - 1) <= rtol or c == 0:
+        return None
+    candidates = {**{str(k): float(k) for k in (2, 3, 4, 5, 10, 100)}, **{f"1/{k}": 1 / k for k in (2, 3, 4, 5, 10, 100)},
+                  **factor_names({})}
+    for name, constant in candidates.items():
+        if abs(c / constant - 1) <= rtol:
+            return f"about {name} × the expected value"
+    return None
 
 
 def per_row_factor(actual, expected, sizes=None) -> str | None:
@@ -117,7 +150,7 @@ def per_row_factor(actual, expected, sizes=None) -> str | None:
         if np.ndim(array) == 1 and len(array) == len(per_row):
             size = np.asarray(array, dtype=float)
             family = {name: size, f"1/{name}": 1 / size, f"{name}/({name} − 1)": size / (size - 1),
-                      f"({name} − 1)/{name}": (size - 1) / size}
+                      f"({name} − 1)/{name}": (size - 1) / size, f"{name}²": size**2, f"1/{name}²": 1 / size**2}
             for label, candidate in family.items():
                 if np.allclose(per_row, candidate, rtol=1e-3):
                     return (f"is off by a different factor in each of its {len(per_row)} slices, exactly {label} "
@@ -157,7 +190,7 @@ def explained_by_term(actual, expected, terms) -> str | None:
             continue
         c = float(difference @ term) / norm
         if abs(c) > 1e-6 and _explains(difference, c * term, expected.ravel()):
-            named = _fraction(c) or _match(c, factor_names({}))
+            named = None if math.isclose(abs(c), 1.0, rel_tol=1e-6) else _fraction(c) or _match(c, factor_names({}))
             return (f"differs from the expected value by exactly {_number(c)} × {name}"
                     + (f" ({named})" if named else "") + f": check the {name} term")
     return None
@@ -298,9 +331,11 @@ def is_generic(feedback: str) -> bool:
 
 PYTORCH_ERRORS = (
     (re.compile(r"modified by an inplace operation"),
-     "a tensor the backward pass needs was changed in place (an operation ending in _ like add_, or x[...] = "
-     "…, or +=) after it was used: compute a new tensor instead (x = x + …), or make the change before the "
-     "forward computation that uses it"),
+     "a tensor the backward pass needs was changed in place after it was used: by an operation ending in _ "
+     "(add_), x[...] = …, or +=, or by optimizer.step(), which updates a model's weights in place — a loss computed "
+     "with a model before its optimizer's step cannot be backpropagated after it (in a GAN step, compute "
+     "discriminator(generator(z)) for the generator's loss after the discriminator's update). Compute a new tensor "
+     "instead (x = x + …), or compute the loss after the change"),
     (re.compile(r"backward through the graph a second time"),
      "backward() ran twice through the same graph: in a GAN step this happens when the generator step reuses "
      "fake = generator(z) after the discriminator's backward pass went through it — detach the fakes in the "
@@ -322,6 +357,10 @@ PYTORCH_ERRORS = (
                 r"shapes? .* cannot be multiplied|could not be broadcast|shape mismatch)"),
      "two tensors' shapes do not fit together: print the shapes of the operands on that line — usually one "
      "of them is missing a dimension ([:, None] or keepdim=True) or is transposed"),
+    (re.compile(r"expected input\[[\d, ]+\] to have \d+ channels, but got \d+ channels"),
+     "a convolution got an input whose dimension 1 (the channels) is not the layer's in_channels: images and feature "
+     "maps are (B, C, H, W) — check where you add or move dimensions (z[:, :, None, None] makes (B, z_dim, 1, 1)) "
+     "and the in_channels of this layer"),
     (re.compile(r"does not require grad and does not have a grad_fn"),
      "backward() was called on a result with no gradient history: it was detached somewhere (.item(), "
      ".detach(), .numpy(), torch.tensor(...) around a result, or torch.no_grad())"),

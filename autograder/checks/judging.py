@@ -201,11 +201,15 @@ def judge_dtypes(ev: Evidence, functions, hints=None):
     return 1.0
 
 
+META_VALUE_READ = re.compile(r"Tensor\.item\(\) cannot be called on meta tensors")
+
+
 def judge_meta(ev: Evidence, function: str, key=None):
     """The result of running `function` with inputs on PyTorch's meta device (probekit.meta_result).
 
     A tensor made on the CPU inside the function breaks on a GPU; on the meta device it breaks the same
-    way, so the grader catches it without a GPU.
+    way, so the grader catches it without a GPU. A read of a tensor's value (.item(), int(t[i])) works on a GPU but
+    cannot on the meta device: such a run shows nothing, and costs nothing.
     """
     from autograder.checks.diagnostics import explain_error
 
@@ -214,6 +218,8 @@ def judge_meta(ev: Evidence, function: str, key=None):
         return
     if str(outcome).startswith("error: "):
         message = str(outcome)[len("error: "):]
+        if META_VALUE_READ.search(message):
+            return  # int(t[i]), .item(): a meta tensor has no values to read, a GPU tensor has; nothing shown either way
         if re.search(r"device|\.item\(\)|to numpy|meta tensor", message):
             raise Mistake(f"{function} breaks when its inputs are on another device than the CPU (as on a GPU; the "
                           f"grader checks this on PyTorch's meta device): {explain_error(message)}")

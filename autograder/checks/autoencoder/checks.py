@@ -23,6 +23,10 @@ def reference_loss(x, logits) -> float:
     return float(nll(x, logits).mean())
 
 
+SWAPPED = ("the arguments of F.binary_cross_entropy_with_logits are swapped: it takes the logits first, then the "
+           "targets x")
+
+
 def reductions(per_example: np.ndarray, pixels: int) -> dict:
     """Wrong reductions of per-example losses: description -> value."""
     return {
@@ -71,8 +75,12 @@ def _judge_moderate(ev, label):
     for description, expected in reductions(per_example, pixels).items():
         if _close(loss, expected):
             raise Mistake(description)
-    raise Mistake(describe_difference(np.array([loss]), np.array([per_example.mean()]), "the loss",
-                                      sizes={"B": x.shape[0], "P (pixels per example)": pixels}))
+    if _close(loss, nll(logits, x).mean()):
+        raise Mistake(SWAPPED)
+    found = describe_difference(np.array([loss]), np.array([per_example.mean()]), "the loss",
+                                sizes={"B": x.shape[0], "P": pixels})
+    raise Mistake(f"{found} (B = {x.shape[0]} examples of P = {pixels} pixels): sum over each example's pixels, then "
+                  "average over the batch")
 
 
 def _judge_extreme(ev):
@@ -97,7 +105,7 @@ def _judge_extreme(ev):
         if _close(loss, expected):
             raise Mistake(description)
     difference = describe_difference(np.array([loss]), np.array([per_example.mean()]), "for logits of ±150, the loss",
-                                     sizes={"B": x.shape[0], "P (pixels per example)": pixels})
+                                     sizes={"B": x.shape[0], "P": pixels})
     if moderate_right:
         raise Mistake(f"right for moderate logits but wrong for confident ones: {difference}; {PRECISION_CAUSES} "
                       f"{FROM_LOGITS}")

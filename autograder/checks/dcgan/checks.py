@@ -4,11 +4,13 @@ import numpy as np
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.dcgan.probes import INIT_GIVEN, STAND_IN_INIT
+from autograder.checks.diagnostics import estimated_factor
 from autograder.checks.judging import as_array, judge_given, require_finite
 
 CHECKS = CheckSet("autograder.checks.dcgan.probes")
 
 POOLING = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d", "AvgPool1d")
+ACTIVATIONS = ("LeakyReLU", "ReLU", "Tanh", "Sigmoid", "ELU", "GELU", "SiLU")
 
 
 def _shape(value):
@@ -85,6 +87,12 @@ def guidelines(ev):
         problems.append("the generator should use ReLU activations")
     if "LeakyReLU" not in d_types or "ReLU" in d_types:
         problems.append("the discriminator should use LeakyReLU(0.2), not ReLU")
+    slopes = [float(v) for v in ev.student.get("discriminator_slopes") or []]
+    if any(abs(v - 0.2) > 1e-9 for v in slopes):
+        problems.append(f"the discriminator's LeakyReLU slopes are {slopes}: DCGAN uses nn.LeakyReLU(0.2)")
+    if d_types and d_types[0] in ACTIVATIONS:
+        problems.append(f"the discriminator starts with {d_types[0]} on the image: its first layer is the strided "
+                        "Conv2d, each activation comes after a convolution")
     if "Sigmoid" in d_types:
         problems.append("the discriminator ends with a Sigmoid; return logits (the GAN losses take logits)")
     if "Linear" in d_types:
@@ -111,6 +119,10 @@ def _judge_normal(values, centre, what):
     if abs(mean - centre) < 0.02 and 0.13 < std < 0.15:
         raise Mistake(f"{what} have standard deviation {std:.3f} ≈ √0.02: 0.02 is the standard deviation, "
                       "not the variance")
+    factor = estimated_factor(std, 0.02)
+    if abs(mean - centre) < 0.003 and factor:
+        raise Mistake(f"{what} have the right mean {centre:g} but standard deviation {std:.4f}, {factor} 0.02: check "
+                      "the std argument of nn.init.normal_ (mean first, then std)")
     raise Mistake(f"{what} have mean {mean:.4f} and standard deviation {std:.4f}; DCGAN draws them from "
                   f"N({centre:g}, 0.02) — is init_weights applied (model.apply(init_weights))?")
 

@@ -11,17 +11,19 @@ CONV_TYPES = ("Conv2d", "ConvTranspose2d")
 
 
 def _layout(model):
-    """Leaf modules in registration order, as plain data: type name, stride, parameter shapes."""
-    types, strides, shapes = [], [], []
+    """Leaf modules in registration order, as plain data: type name, stride, LeakyReLU slopes, parameter shapes."""
+    types, strides, shapes, slopes = [], [], [], []
     for module in model.modules():
         if list(module.children()):
             continue
         types.append(type(module).__name__)
         stride = getattr(module, "stride", None)
         strides.append(int(stride[0]) if isinstance(stride, tuple) else -1)
+        if isinstance(module, torch.nn.LeakyReLU):
+            slopes.append(float(module.negative_slope))
     for parameter in model.parameters():
         shapes.append(list(parameter.shape))
-    return {"types": types, "strides": strides, "shapes": [str(s) for s in shapes]}
+    return {"types": types, "strides": strides, "slopes": slopes, "shapes": [str(s) for s in shapes]}
 
 
 def _shape_inputs(rng):

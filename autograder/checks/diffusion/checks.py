@@ -16,7 +16,8 @@ import torch
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.diffusion import probes
-from autograder.checks.judging import as_array, as_float, close, named_mistake, require_finite, worst_difference
+from autograder.checks.diagnostics import describe_difference
+from autograder.checks.judging import as_array, as_float, close, judge_meta, named_mistake, require_finite
 
 CHECKS = CheckSet("autograder.checks.diffusion.probes")
 
@@ -61,7 +62,8 @@ def schedule_values(ev):
             f"{call} ignores its beta_start/beta_end arguments": np.linspace(1e-4, 0.02, T),
         }
         mistake = named_mistake(betas, variants, rtol=1e-5, atol=1e-9)
-        raise Mistake(mistake or f"{call} differs from T evenly spaced values ({worst_difference(betas, expected)})")
+        raise Mistake(mistake or describe_difference(betas, expected, call, sizes={"T": T})
+                      + f": it should be {T} evenly spaced values from beta_start to beta_end, both included")
 
 
 # ---------------------------------------------------------------- q_sample
@@ -106,8 +108,13 @@ def q_sample_values(ev):
         if close(x_t, expected, **VALUE_TOL):
             continue
         mistake = named_mistake(x_t, _q_variants(x0, t, noise, alphas_cumprod), **VALUE_TOL)
-        raise Mistake(mistake or f"on {what}, x_t differs from sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) noise "
-                      f"({worst_difference(x_t, expected)}): do you use the `noise` argument?")
+        if mistake:
+            raise Mistake(mistake)
+        ab = alphas_cumprod[t].reshape(-1, *([1] * (x0.ndim - 1)))
+        terms = {"sqrt(ᾱ_t) x0": np.sqrt(ab) * x0, "sqrt(1 - ᾱ_t) noise": np.sqrt(1 - ab) * noise}
+        raise Mistake(describe_difference(x_t, expected, f"on {what}, x_t", terms=terms)
+                      + ": it should be sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) noise, with the `noise` argument and "
+                        "ᾱ_t = alphas_cumprod[t] for each example")
 
 
 @CHECKS.check("q_sample: with fresh standard normal noise, x_t has mean sqrt(ᾱ_t) x0 and variance 1 - ᾱ_t",
@@ -215,8 +222,8 @@ def loss_target(ev):
         "the loss is the mean absolute error: use the squared error": np.abs(out - noise).mean(axis=(1, 2)),
     }
     mistake = named_mistake(losses, variants, rtol=1e-5, atol=1e-7)
-    raise Mistake(mistake or "the loss is not the mean of (model(x_t, t) - noise)² over the batch and dimensions "
-                  f"({worst_difference(losses, squared.mean(axis=(1, 2)))})")
+    raise Mistake(mistake or describe_difference(losses, squared.mean(axis=(1, 2)), "the loss", sizes={"B": B, "D": D})
+                  + ": it should be the mean of (model(x_t, t) - noise)² over the batch and dimensions")
 
 
 @CHECKS.check("ddpm_loss: t drawn uniformly from every step 0 .. T - 1 (no off-by-one), as a (B,) int64 tensor",
@@ -363,13 +370,25 @@ def _judge_step(ev, label, suffix, t):
     if close(value, expected, **VALUE_TOL):
         return
     mistake = named_mistake(value, variants, **VALUE_TOL)
-    raise Mistake(mistake or f"at t = {t}, x_(t-1) differs from the DDPM step ({worst_difference(value, expected)}); "
-                  "the mean is (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) and the noise sqrt(β_t) * noise")
+    if mistake:
+        raise Mistake(mistake)
+    alphas, ab = 1 - betas, np.cumprod(1 - betas)
+    eps = _eps(ev, x, t)
+    predicted = betas[t] / np.sqrt(1 - ab[t]) * eps / np.sqrt(alphas[t])
+    terms = {"sqrt(β_t) noise": np.sqrt(betas[t]) * noise, "β_t / sqrt(1 - ᾱ_t) eps / sqrt(α_t)": predicted,
+             "x_t / sqrt(α_t)": x / np.sqrt(alphas[t]),
+             "mean (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t)": x / np.sqrt(alphas[t]) - predicted}
+    raise Mistake(describe_difference(value, expected, f"at t = {t}, x_(t-1)", terms=terms)
+                  + "; the mean is (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) and the noise sqrt(β_t) * noise")
 
 
 @CHECKS.check("p_sample_step: the mean (x_t - β_t / sqrt(1 - ᾱ_t) eps) / sqrt(α_t) plus sqrt(β_t) noise, with given noise",
               points=2.5, probe="step")
 def step_values(ev):
+    mid, again = ev.student.get("mid"), ev.student.get("mid_again")
+    if mid is not None and again is not None and np.shape(mid) == np.shape(again) and not close(mid, again, **VALUE_TOL):
+        raise Mistake("two calls with the same x_t, t and `noise` give different results: use the noise argument "
+                      "(draw fresh noise only when noise is None)")
     for label, suffix, t in probes.STEP_CASES:
         if t != 0:
             _judge_step(ev, label, suffix, t)
@@ -515,6 +534,23 @@ def sample_distribution(ev):
             raise Mistake(description)
     raise Mistake(f"the samples' variance is {variance.round(4).tolist()}, not {expected:.4g} as the chain from "
                   "N(0, I) gives: start from torch.randn(n, *shape) and apply p_sample_step for t = T - 1, ..., 0")
+
+
+# ---------------------------------------------------------------- devices
+
+
+@CHECKS.check("every function works on any device (checked on PyTorch's meta device, as on a GPU)", points=1,
+              probe="devices")
+def devices(ev):
+    """No GPU needed: a tensor created on the CPU inside a function cannot meet a meta tensor, as on a GPU."""
+    for function in ("q_sample", "ddpm_loss", "p_sample_step", "ddpm_sample"):
+        judge_meta(ev, function)
+        given = ev.student.get(f"{function}_t_device")
+        if given and given != "meta":
+            raise Mistake(f"{function} calls the model with t on {given} while x_t is on another device (PyTorch's meta "
+                          "device here, a GPU in training): a model that embeds t needs it beside x_t — make t with "
+                          "device=x_t.device")
+    return 1.0
 
 
 # ---------------------------------------------------------------- smoke tests on the ring

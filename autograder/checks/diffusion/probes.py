@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ProbeSet
+from autograder.sandboxed.probekit import ProbeSet, meta_result
 
 KIT_PACKAGES = ["genmodels"]  # the course denoiser, the exact mixture denoiser and the ring data
 
@@ -201,6 +201,9 @@ def step(diffusion, inputs, device):
         if label == "mid":
             out.update(_t_report(model.calls))
             out["t_given"] = model.calls[0][1] if model.calls else None
+            with torch.no_grad():  # the same call again: the same result when the given noise is what is used
+                out["mid_again"] = diffusion.p_sample_step(_model(inputs, device), _float(inputs["x"], device), t, betas,
+                                                           noise=_float(inputs["noise"], device))
         if label == "last":  # the same step with zero noise: equal to the above when nothing is added at t = 0
             with torch.no_grad():
                 out["last_zero_noise"] = diffusion.p_sample_step(_model(inputs, device), _float(inputs["x"], device), 0,
@@ -254,6 +257,37 @@ def sample(diffusion, inputs, device):
             own_sigma.append(diffusion.p_sample_step(model, torch.zeros_like(ones), t, betas, noise=ones))
     return {"samples": samples, "steps": small_model.steps[:50], "images": images, "again": again,
             "own_scale": own_scale, "own_sigma": own_sigma}
+
+
+# ---------------------------------------------------------------- devices
+
+
+@PROBES.probe(inputs=_step_inputs)
+def devices(diffusion, inputs, device):
+    """Every function with its tensors and model on PyTorch's meta device: a tensor created on the CPU inside them
+    (torch.randn(x.shape), torch.zeros(n) without device=) fails there as it would on a GPU. The sampler's step
+    draws its own noise (noise=None), where such tensors are made."""
+    meta = torch.device("meta")
+    betas = torch.empty(T_SMALL, dtype=torch.float64, device=meta)
+    x = torch.empty(6, 3, dtype=torch.float64, device=meta)
+    t = torch.zeros(6, dtype=torch.long, device=meta)
+
+    models = {}
+
+    def model(function):
+        models[function] = _model(inputs, meta)
+        return models[function]
+
+    out = {
+        "q_sample_meta": meta_result(lambda: diffusion.q_sample(x, t, torch.empty_like(x), betas)),
+        "ddpm_loss_meta": meta_result(lambda: diffusion.ddpm_loss(model("ddpm_loss"), x, betas)),
+        "p_sample_step_meta": meta_result(lambda: diffusion.p_sample_step(model("p_sample_step"), x, 3, betas)),
+        "ddpm_sample_meta": meta_result(lambda: diffusion.ddpm_sample(model("ddpm_sample"), 2, (3,), betas)),
+    }
+    for function, recorded in models.items():  # the device of the t the model was given (a lenient model accepts any)
+        steps = [call[1] for call in recorded.calls]
+        out[f"{function}_t_device"] = ",".join(sorted({str(step.device) for step in steps if hasattr(step, "device")}))
+    return out
 
 
 # ---------------------------------------------------------------- smoke tests on the ring of 8 Gaussians

@@ -17,7 +17,8 @@ from torch import nn
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.flows import probes
-from autograder.checks.judging import as_array, close, named_mistake, require_finite, worst_difference
+from autograder.checks.diagnostics import describe_difference, smallest_case
+from autograder.checks.judging import as_array, close, judge_meta, named_mistake, require_finite
 
 CHECKS = CheckSet("autograder.checks.flows.probes")
 
@@ -101,6 +102,28 @@ def _student_y(ev, i, name="y", label="AffineCoupling.forward's y"):
     return y
 
 
+def _forward_terms(layer, x):
+    """The terms of y = m x + (1 - m)(x exp(s) + t), each shaped like y: a difference that is a multiple of one names it."""
+    m = layer.mask.numpy()
+    s, t, _, _ = _conditioner_outputs(layer, x)
+    return {"the shift t": (1 - m) * t, "x * exp(s) on the transformed coordinates": (1 - m) * x * np.exp(s),
+            "x on the kept coordinates": m * x}
+
+
+SMALLEST = len(probes.COUPLING_CASES) - 1  # the batch of one
+
+
+def _smallest(ev, name, call, expected_of):
+    """The smallest-case sentence for output `name` (the probe's batch of one), when the student's value is wrong there."""
+    dim, mask, _ = probes.COUPLING_CASES[SMALLEST]
+    got = ev.student.get(f"{SMALLEST}_{name}")
+    want = expected_of(_case_layer(ev, SMALLEST))
+    if got is None or np.shape(got) != want.shape or close(got, want, **VALUE_TOL):
+        return ""
+    x = np.round(ev.inputs[f"{SMALLEST}_{'y' if name == 'inverse' else 'x'}"], 3).tolist()
+    return "; " + smallest_case(f"{call}(x={x}) with mask {list(mask)}", got, want)
+
+
 def _forward_variants(layer, x):
     """Known-wrong outputs of forward, from the trusted conditioner."""
     m = layer.mask.numpy()
@@ -140,9 +163,9 @@ def masked_untouched(ev):
             raise Mistake("the mask is used the wrong way round: coordinates where the mask is 1 must pass through "
                           "unchanged (and condition the network); yours are transformed, and those where it is 0 "
                           "are left alone")
-        raise Mistake(f"for mask {list(mask)} the coordinates where the mask is 1 changed "
-                      f"({worst_difference(y[:, kept], x[:, kept])}): they must pass through unchanged — "
-                      "y = mask * x + (1 - mask) * (x * exp(s) + t)")
+        changed = describe_difference(y[:, kept], x[:, kept], "yours", sizes={"D": dim})
+        raise Mistake(f"for mask {list(mask)}, y should equal x on the coordinates where the mask is 1, but {changed}: "
+                      "they must pass through unchanged — y = mask * x + (1 - mask) * (x * exp(s) + t)")
 
 
 @CHECKS.check("AffineCoupling.forward: y = m x + (1 - m)(x exp(s) + t) with (s, t) from the conditioner on m x",
@@ -156,8 +179,12 @@ def forward_values(ev):
         if close(y, expected, **VALUE_TOL):
             continue
         mistake = named_mistake(y, _forward_variants(layer, x), **VALUE_TOL)
-        raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, y differs from the coupling's "
-                      f"({worst_difference(y, expected)})")
+        if mistake:
+            raise Mistake(mistake)
+        with torch.no_grad():
+            smallest = _smallest(ev, "y", "forward", lambda layer: layer(torch.as_tensor(ev.inputs[f"{SMALLEST}_x"]))[0].numpy())
+        raise Mistake(describe_difference(y, expected, f"for dim {dim} and mask {list(mask)}, y",
+                                          terms=_forward_terms(layer, x), sizes={"D": dim}) + smallest)
 
 
 def _fd_log_det(ev, i):
@@ -211,9 +238,16 @@ def log_det_values(ev):
         if close(log_det, expected, **LOG_DET_TOL) or (own is not None and close(log_det, own, **LOG_DET_TOL)):
             continue
         mistake = named_mistake(log_det, _log_det_variants(layer, x), **LOG_DET_TOL)
-        raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, log_det is not log |det ∂y/∂x| "
-                      f"({worst_difference(log_det, expected)}); the Jacobian of a coupling is triangular with "
-                      "diagonal exp(s) on the transformed coordinates and 1 on the kept ones")
+        if mistake:
+            raise Mistake(mistake)
+        s = _conditioner_outputs(layer, x)[0]
+        m = layer.mask.numpy()
+        terms = {"the sum of s over the kept coordinates": (m * s).sum(axis=1)}
+        raise Mistake(describe_difference(log_det, expected, f"for dim {dim} and mask {list(mask)}, log_det",
+                                          terms=terms, sizes={"D": dim, "the number of transformed coordinates":
+                                                              float((1 - m).sum())})
+                      + "; it should be log |det ∂y/∂x|: the Jacobian of a coupling is triangular with diagonal "
+                        "exp(s) on the transformed coordinates and 1 on the kept ones")
 
 
 # ---------------------------------------------------------------- inverse
@@ -242,15 +276,25 @@ def inverse_round_trip(ev):
             expected = layer.inverse(torch.as_tensor(y)).numpy()
         if not close(inverted, expected, **VALUE_TOL):
             mistake = named_mistake(inverted, _inverse_variants(layer, y), **VALUE_TOL)
-            raise Mistake(mistake or f"for dim {dim} and mask {list(mask)}, inverse(y) differs from the inverse "
-                          f"of the coupling ({worst_difference(inverted, expected)})")
+            if mistake:
+                raise Mistake(mistake)
+            with torch.no_grad():
+                smallest = _smallest(ev, "inverse", "inverse",
+                                     lambda layer: layer.inverse(torch.as_tensor(ev.inputs[f"{SMALLEST}_y"])).numpy())
+            s, t, _, _ = _conditioner_outputs(layer, y)
+            m = layer.mask.numpy()
+            terms = {"the shift t": (1 - m) * t, "t * exp(-s)": (1 - m) * t * np.exp(-s),
+                     "y * exp(-s) on the transformed coordinates": (1 - m) * y * np.exp(-s)}
+            raise Mistake(describe_difference(inverted, expected, f"for dim {dim} and mask {list(mask)}, inverse(y)",
+                                              terms=terms, sizes={"D": dim}) + smallest)
         round_trip = _student_y(ev, i, "round_trip", "inverse(forward(x))")
         if not close(round_trip, x, **VALUE_TOL):
-            raise Mistake(f"inverse(forward(x)) is not x ({worst_difference(round_trip, x)}): your inverse is right "
-                          "but forward is not its inverse — see the checks of forward")
+            raise Mistake(f"inverse(forward(x)) should give back x, but {describe_difference(round_trip, x, 'yours')}: "
+                          "your inverse is right but forward is not its inverse — see the checks of forward")
         back = _student_y(ev, i, "forward_of_inverse", "forward(inverse(y))")
         if not close(back, y, **VALUE_TOL):
-            raise Mistake(f"forward(inverse(y)) is not y ({worst_difference(back, y)}): see the checks of forward")
+            raise Mistake(f"forward(inverse(y)) should give back y, but {describe_difference(back, y, 'yours')}: see the "
+                          "checks of forward")
 
 
 # ---------------------------------------------------------------- gradients
@@ -341,8 +385,10 @@ def log_prob_values(ev):
         "flow_log_prob returns the negative log-likelihood: return log p(x)": -expected,
     }
     mistake = named_mistake(log_prob, variants, **VALUE_TOL)
-    raise Mistake(mistake or f"flow_log_prob differs from log N(f(x); 0, I) + sum of log_det "
-                  f"({worst_difference(log_prob, expected)})")
+    terms = {"the sum of the log-determinants": log_det, "-||z||²/2": -0.5 * (z**2).sum(axis=1)}
+    raise Mistake(mistake or describe_difference(log_prob, expected, "flow_log_prob", terms=terms,
+                                                 sizes={"D": D, "B": x.shape[0]})
+                  + ": log p(x) = log N(f(x); 0, I) + the sum of the layers' log_det")
 
 
 @CHECKS.check("flow_log_prob: with your couplings, the density integrates to 1 over a 2-D grid", points=2,
@@ -438,6 +484,19 @@ def sample_distribution(ev):
     raise Mistake(f"the samples do not follow the flow's distribution (sample mean {np.round(samples.mean(0), 3)}, "
                   f"expected {np.round(mean, 3)}); is z standard normal (torch.randn), and each layer's inverse "
                   "applied, last layer first?")
+
+
+# ---------------------------------------------------------------- devices
+
+
+@CHECKS.check("every function works on any device (checked on PyTorch's meta device, as on a GPU)", points=1,
+              probe="devices")
+def devices(ev):
+    """No GPU needed: a tensor created on the CPU inside a function cannot meet a meta tensor, as on a GPU."""
+    for function, key in (("AffineCoupling.forward", "forward_meta"), ("AffineCoupling.inverse", "inverse_meta"),
+                          ("flow_log_prob", "flow_log_prob_meta"), ("flow_sample", "flow_sample_meta")):
+        judge_meta(ev, function, key)
+    return 1.0
 
 
 # ---------------------------------------------------------------- training smoke test

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, unpack
+from autograder.sandboxed.probekit import ContractError, ProbeSet, meta_result, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the Conditioner the stub's __init__ uses, the course flow and its data
 
@@ -243,6 +243,35 @@ def sample_affine(flows, inputs, device):
     first = flows.flow_sample(layers, SAMPLES, 3)
     second = flows.flow_sample(layers, 5, 3)
     return {"samples": first, "second": second}
+
+
+# ---------------------------------------------------------------- devices
+
+
+@PROBES.probe(inputs=_sample_inputs)
+def devices(flows, inputs, device):
+    """Every function with its inputs and layers on PyTorch's meta device: a tensor created on the CPU inside
+    them (torch.randn(n, dim), torch.zeros(B) without device=) fails there as it would on a GPU.
+
+    flow_log_prob and flow_sample get the probe's elementwise layers, so that each is judged apart from the coupling.
+    """
+    meta = torch.device("meta")
+    dim, mask, batch = COUPLING_CASES[1]
+    x = torch.empty(batch, dim, dtype=torch.float64, device=meta)
+
+    def coupling():
+        return flows.AffineCoupling(dim, torch.tensor(mask, dtype=torch.float32), hidden=HIDDEN).to(meta, torch.float64)
+
+    def layers():
+        return [ElementwiseAffine(inputs["a0"], inputs["b0"]).to(meta), ElementwiseAffine(inputs["a2"], inputs["b2"]).to(meta)]
+
+    x3 = torch.empty(batch, 3, dtype=torch.float64, device=meta)
+    return {
+        "forward_meta": meta_result(lambda: coupling()(x)),
+        "inverse_meta": meta_result(lambda: coupling().inverse(x)),
+        "flow_log_prob_meta": meta_result(lambda: flows.flow_log_prob(layers(), x3)),
+        "flow_sample_meta": meta_result(lambda: flows.flow_sample(layers(), 4, 3)),
+    }
 
 
 # ---------------------------------------------------------------- training smoke test

@@ -6,6 +6,7 @@ from the inputs, so that feedback can say which mistake a student made.
 """
 
 import numpy as np
+from scipy.special import logsumexp, softmax
 
 from autograder.checking import CheckSet, Mistake, Verdict
 from autograder.checks.diagnostics import describe_difference, smallest_case
@@ -99,6 +100,18 @@ def log_pdf_shape(ev):
 # ---------------------------------------------------------------- e_step
 
 
+FLIPPED_LOG_PDF = ("the component's log-density is subtracted from log π_k: log(π_k N(x_n | μ_k, Σ_k)) = log π_k + "
+                   "log N(x_n | μ_k, Σ_k)")
+
+
+def _true_log_pdfs(inputs):
+    """(N, K) log N(x_n | μ_k, Σ_k) of the probe's inputs, by scipy."""
+    from scipy.stats import multivariate_normal
+
+    return np.stack([multivariate_normal(m, c).logpdf(inputs["X"]) for m, c in zip(inputs["means"], inputs["covs"])],
+                    axis=1).reshape(len(inputs["X"]), -1)
+
+
 def _responsibilities(ev, key="resp"):
     reference = ev.reference[key]
     value = ev.student[key]
@@ -130,6 +143,9 @@ def _e_step_responsibilities(ev):
     unweighted /= unweighted.sum(axis=1, keepdims=True)
     if close(resp, unweighted, rtol=1e-5, atol=1e-7):
         raise Mistake("the mixture weights are missing: r_nk ∝ π_k · N(x_n | μ_k, Σ_k)")
+    flipped = softmax(np.log(ev.inputs["weights"]) - _true_log_pdfs(ev.inputs), axis=1)
+    if close(resp, flipped, rtol=1e-5, atol=1e-7):
+        raise Mistake(FLIPPED_LOG_PDF)
     hard = np.eye(reference.shape[1])[reference.argmax(axis=1)]
     if close(resp, hard):
         raise Mistake("responsibilities are hard (0/1) assignments; the E-step needs soft posterior probabilities")
@@ -151,6 +167,9 @@ def _e_step_log_likelihood(ev):
         raise Mistake("the log-likelihood is summed over data points; return the mean over the N points")
     if np.isclose(value, np.exp(reference), rtol=1e-6):
         raise Mistake("return the mean log-likelihood, not a likelihood")
+    flipped = float(np.mean(logsumexp(np.log(ev.inputs["weights"]) - _true_log_pdfs(ev.inputs), axis=1)))
+    if np.isclose(value, flipped, rtol=1e-6):
+        raise Mistake(FLIPPED_LOG_PDF)
     raise Mistake(describe_difference(np.array([value]), np.array([reference]), "the mean log-likelihood",
                                       sizes={"N": N, "D": ev.inputs["X"].shape[1], "K": len(ev.inputs["weights"])}))
 
@@ -236,7 +255,10 @@ def _judge_m_step(ev, label, reg):
             return Verdict(sum(parts) / 3 * 0.5, description)
     X, resp = ev.inputs["X"], ev.inputs["resp"]
     sizes = {"N": len(X), "D": X.shape[1], "K": resp.shape[1], "N_k": resp.sum(axis=0)}
-    details = "; ".join(describe_difference(s, r, name, sizes=sizes) for name, s, r, ok in
+    means = reference[1]
+    terms = {"covs": {"μ_k μ_kᵀ":  # a scatter of x_n, or of x_n + μ_k, where x_n − μ_k is due
+                      np.einsum("kd,ke->kde", means, means)}}
+    details = "; ".join(describe_difference(s, r, name, sizes=sizes, terms=terms.get(name)) for name, s, r, ok in
                         zip(("weights", "means", "covs"), student, reference, parts) if not ok)
     return Verdict(sum(parts) / 3, details)
 
@@ -349,6 +371,12 @@ def _fit_matches_sklearn(ev):
             problems.append("the iteration that stops skips its M-step: the parameters returned are those before "
                             "the last M-step; run the M-step in every iteration and test for convergence after it")
             return Verdict(score - 0.5 * sum(fitted) / 3, "; ".join(problems))  # none of the parameters is right
+    if not all(fitted) and float(ev.inputs["reg_covar"]) != 1e-6:
+        default = _sklearn_fit({**ev.inputs, "reg_covar": 1e-6})
+        if close(covs, default.covariances_, 1e-4, 1e-6):
+            problems.append(f"the fit is scikit-learn's with reg_covar=1e-6, the default, where "
+                            f"reg_covar={float(ev.inputs['reg_covar']):g} was passed: hand fit_gmm's reg_covar on to m_step")
+            return Verdict(score, "; ".join(problems))
     for name, ok in zip(("weights", "means", "covariances"), fitted):
         if not ok:
             problems.append(f"fitted {name} differ from scikit-learn's")

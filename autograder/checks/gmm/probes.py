@@ -17,8 +17,12 @@ FIT_GIVEN = {"given_e": ("e_step",), "given_m": ("m_step",), "given_em": ("e_ste
 
 def _laplace_log_pdf(X, mean, cov):
     """Stand-in for log_gaussian_pdf: a product of Laplace densities whose variances are cov's diagonal, (N,)."""
+    X, mean = np.asarray(X, dtype=float), np.asarray(mean, dtype=float)
+    if X.ndim != 2 or mean.shape != X.shape[1:]:  # as the contract's function would fail: never symmetric in X and mean
+        raise ValueError(f"log_gaussian_pdf(X, mean, cov) takes X of shape (N, D) first and mean of shape (D,) "
+                         f"second; it was called with shapes {X.shape} and {mean.shape}")
     scale = np.sqrt(np.diag(cov) / 2.0)  # (D,) a Laplace(b) has variance 2b²
-    return -np.sum(np.abs(np.asarray(X, dtype=float) - mean) / scale + np.log(2.0 * scale), axis=1)
+    return -np.sum(np.abs(X - mean) / scale + np.log(2.0 * scale), axis=1)
 
 
 def _laplace_e_step(X, weights, means, covs):

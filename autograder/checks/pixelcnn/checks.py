@@ -263,10 +263,13 @@ def _nll_variants(logits, x):
     twice = np.logaddexp(0.0, probs) - x * probs
     return bits, {
         "the result is in nats: divide by ln 2 for bits": bits * math.log(2),
+        "the result is multiplied by ln 2: divide the NLL in nats by ln 2 for bits": bits * math.log(2) ** 2,
         "the NLL is summed over the pixels of an image, not divided by the number of dimensions C·H·W": bits * D,
         "the NLL is summed over the batch; average over images": bits * len(nats),
         "the NLL is summed over everything: average over the batch and divide by C·H·W": bits * D * len(nats),
         "a sigmoid is applied before a loss that expects logits": twice.mean() / math.log(2),
+        "the arguments of F.binary_cross_entropy_with_logits are swapped: it takes the logits first, then the targets x":
+            (np.logaddexp(0.0, x) - logits * x).mean() / math.log(2),
         "this is the log-likelihood, not the negative log-likelihood (the sign is flipped)": -bits,
     }
 
@@ -293,8 +296,9 @@ def nll_values(ev):
             correct += 1
             continue
         named = next((d for d, v in variants.items() if np.isclose(value, v, rtol=1e-4)), None)
+        B, C, H, W = ev.inputs[f"{label}_x"].shape
         problems.append(named or describe_difference(np.array([value]), np.array([expected]), "nll_bits_per_dim",
-                                                     sizes={"C·H·W": ev.inputs[f"{label}_x"][0].size}))
+                                                     sizes={"C·H·W": C * H * W, "C": C, "H·W": H * W, "B": B}))
     return Verdict(correct / 2, "; ".join(dict.fromkeys(problems)))
 
 

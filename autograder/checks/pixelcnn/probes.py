@@ -194,7 +194,7 @@ def _causality(pixelcnn, inputs, device):
 
 def _nll_inputs(rng):
     inputs = {}
-    for label, shape in (("gray", (4, 1, 5, 6)), ("rgb", (3, 3, 4, 4))):
+    for label, shape in (("gray", (4, 1, 5, 6)), ("rgb", (5, 3, 4, 4))):  # B, C, H, W all differ: a factor names its axis
         inputs[f"{label}_logits"] = (3.0 * rng.normal(size=shape)).astype(np.float32)
         inputs[f"{label}_x"] = (rng.random(size=shape) < 0.4).astype(np.float32)
     x = (rng.random(size=(2, 1, 4, 4)) < 0.5).astype(np.float32)

@@ -337,6 +337,12 @@ def _elbo_terms(ev):
     return ll, kl
 
 
+def _swapped_log_likelihood(x, logits):
+    """bernoulli_log_likelihood(logits, x): the log-likelihood formula x·l − softplus(l) with x and the logits swapped."""
+    x, logits = np.asarray(x, dtype=float), np.asarray(logits, dtype=float)
+    return (logits * x - np.logaddexp(0.0, x)).reshape(len(x), -1).sum(axis=1)
+
+
 def _elbo_value(ev, reference):
     value = ev.student["elbo"]
     if value is None or isinstance(value, (str, list)):
@@ -369,6 +375,10 @@ def _judge_elbo_values(ev):
         "the KL is added instead of subtracted: ELBO = log-likelihood − KL": ll + kl,
         "elbo returns only the log-likelihood: subtract the KL": ll,
         "elbo returns only the negative KL: add the log-likelihood": -kl,
+        "elbo calls bernoulli_log_likelihood with its arguments swapped: it takes (x, logits)":
+            _swapped_log_likelihood(ev.inputs["x"], ev.inputs["logits"]) - kl,
+        "elbo calls kl_to_standard_normal with its arguments swapped: it takes (mu, logvar)":
+            ll - reference_kl(ev.inputs["logvar"], ev.inputs["mu"]),
     }
     mistake = named_mistake(elbo, variants, rtol=1e-5, atol=1e-4)
     raise Mistake(mistake or describe_difference(elbo, reference, "the ELBO", terms={"the log-likelihood": ll, "the KL": kl},
