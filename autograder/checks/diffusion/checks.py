@@ -413,7 +413,7 @@ def step_last(ev):
 
 
 @CHECKS.check("p_sample_step: with noise=None, fresh standard normal noise of variance β_t around the mean",
-              points=1.5, probe="step")
+              points=1, probe="step")
 def step_moments(ev):
     betas, x = ev.inputs["betas"], ev.inputs["x_moments"]
     t, rows = 4, probes.STEP_ROWS
@@ -506,7 +506,7 @@ def sample_steps(ev):
     return 1.0
 
 
-@CHECKS.check("ddpm_sample: samples distributed as the chain from N(0, I) noise through every step", points=1.5,
+@CHECKS.check("ddpm_sample: samples distributed as the chain from N(0, I) noise through every step", points=1,
               probe="sample")
 def sample_distribution(ev):
     betas, coef = ev.inputs["betas"], ev.inputs["coef"]

@@ -301,7 +301,7 @@ def inverse_round_trip(ev):
 
 
 @CHECKS.check("AffineCoupling.forward: differentiable, gradients reach the conditioner through y and log_det",
-              points=1.5, probe="coupling_gradient")
+              points=1, probe="coupling_gradient")
 def gradients(ev):
     """The gradients of sum(y²) and of sum(log_det) match the trusted layer's: nothing detached, nothing in-place.
 
@@ -452,7 +452,7 @@ def _matches(samples, mean, cov):
     return bool(np.all(mean_error < 6 / np.sqrt(n)) and np.all(corr_error < 8 * np.sqrt(2 / n)))
 
 
-@CHECKS.check("flow_sample: (n, D) samples of the base pushed through the inverses in reverse order", points=2.5,
+@CHECKS.check("flow_sample: (n, D) samples of the base pushed through the inverses in reverse order", points=2,
               probe="sample_affine")
 def sample_distribution(ev):
     maps = _affine_maps(ev.inputs)
