@@ -191,18 +191,23 @@ def _leaks(dependencies):
 
 
 def _describe_leak(leaks, width):
-    p, q = leaks[0]
+    """The leak that names its cause: every path through the stack adds up the offsets its layers keep, so a later
+    row shows only when some layer keeps a row below; failing that, a pixel to the right only when some layer keeps
+    the centre row right of the centre; failing both, a pixel itself only when type A keeps the centre."""
     where = lambda i: f"({i // width}, {i % width})"  # noqa: E731
-    if any(a == b for a, b in leaks):
-        p = next(a for a, b in leaks if a == b)
-        return (f"output pixel {where(p)} depends on input pixel {where(p)} itself: the first layer (type A) must "
-                "hide the centre pixel")
-    if any(a // width == b // width for a, b in leaks):
-        p, q = next((a, b) for a, b in leaks if a // width == b // width)
+    later = [(a, b) for a, b in leaks if b // width > a // width]
+    if later:
+        p, q = later[0]
+        return (f"output pixel {where(p)} depends on input pixel {where(q)} in a later row: rows below the centre must "
+                "be masked (is the mask transposed?)")
+    right = [(a, b) for a, b in leaks if b > a]
+    if right:
+        p, q = right[0]
         return (f"output pixel {where(p)} depends on input pixel {where(q)} to its right on the same row: the mask "
                 "must zero the centre row right of the centre")
-    return (f"output pixel {where(p)} depends on input pixel {where(q)} in a later row: rows below the centre must be "
-            "masked (is the mask transposed?)")
+    p = leaks[0][0]
+    return (f"output pixel {where(p)} depends on input pixel {where(p)} itself: the first layer (type A) must "
+            "hide the centre pixel")
 
 
 @CHECKS.check("causality: an output pixel never depends on itself or later pixels, also after training",
@@ -351,14 +356,14 @@ def sample_order(ev):
     if close(images, expected, atol=0):
         return 1.0
     variants = {
-        "all pixels are sampled in one pass: each pixel must be drawn after the pixels before it, calling the "
-        "model again on the partly sampled image": _simulate(probes.CHAIN_SHAPE, n, [list(range(H * W))]),
+        # With this model, drawing in reverse raster order gives what one pass gives: say what both do.
+        "no pixel saw the pixels before it when it was drawn (are all pixels sampled in one pass, or in reverse "
+        "order?): each pixel must be drawn after the pixels before it in raster order, calling the model again on "
+        "the partly sampled image": _simulate(probes.CHAIN_SHAPE, n, [list(range(H * W))]),
         "pixels are sampled column by column (column-major); PixelCNN's order is raster: row by row, left to "
         "right within a row": _simulate(probes.CHAIN_SHAPE, n, [[i * W + j] for j in range(W) for i in range(H)]),
         "a whole row is sampled at once; pixels in a row depend on the pixels to their left, so draw them one at a "
         "time": _simulate(probes.CHAIN_SHAPE, n, [[i * W + j for j in range(W)] for i in range(H)]),
-        "pixels are sampled in reverse raster order (bottom-right first)": _simulate(
-            probes.CHAIN_SHAPE, n, [[t] for t in reversed(range(H * W))]),
     }
     named = named_mistake(images, variants, atol=0)
     raise Mistake(named or "with a model whose pixel is 1 exactly when the two pixels before it (raster order) are equal, "

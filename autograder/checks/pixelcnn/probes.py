@@ -46,6 +46,10 @@ def _up_left_mask(kernel_size, mask_type):
 STAND_INS = {"causal_mask": _up_left_mask}
 
 
+def _mask_trials(device="cpu"):
+    return {"causal_mask": [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]}
+
+
 @contextmanager
 def one_thread(device):
     """One CPU thread and exact float32 convolutions on a GPU (no TF32), both restored afterwards.
@@ -111,9 +115,10 @@ def _conv_inputs(rng):
             for i, (c_in, *_rest) in enumerate(CONV_CASES)}
 
 
-@probe(inputs=_conv_inputs, stand_ins=("causal_mask",))
+@probe(inputs=_conv_inputs, stand_ins=("causal_mask",), trials=_mask_trials)
 def conv_output(pixelcnn, inputs, device):
-    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device), STAND_INS)
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device), STAND_INS,
+                           trials=_mask_trials(device))
 
 
 def _conv_output(pixelcnn, inputs, device):
@@ -168,10 +173,11 @@ def _causality_inputs(rng):
             "batch": rng.normal(size=(4, 1, 6, 6)).astype(np.float32)}
 
 
-@probe(inputs=_causality_inputs, stand_ins=("causal_mask",))
+@probe(inputs=_causality_inputs, stand_ins=("causal_mask",), trials=_mask_trials)
 def causality(pixelcnn, inputs, device):
     """Dependencies of every output pixel on every input pixel, before and after 5 gradient steps."""
-    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device), STAND_INS)
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device), STAND_INS,
+                           trials=_mask_trials(device))
 
 
 def _causality(pixelcnn, inputs, device):
@@ -303,10 +309,6 @@ def _smoke_inputs(rng):
     from genmodels.data import digits
 
     return {"train": digits().train.astype(np.uint8)}  # (1438, 1, 8, 8) in {0, 1}
-
-
-def _mask_trials(device="cpu"):
-    return {"causal_mask": [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]}
 
 
 @probe(inputs=_smoke_inputs, time_s=60, reference=False, stand_ins=("causal_mask",), trials=_mask_trials)
