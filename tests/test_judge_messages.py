@@ -36,7 +36,13 @@ Messages no realistic submission can trigger (kept as guards, not tested):
 - gan "the {key}'s parameters could not be read back", vae "the trained weights came back malformed", pixelcnn
   "the trained weights could not be loaded": the probes read the course's own models, whatever the student wrote.
 - vae "reparameterize returned results of different shapes on repeated calls": needs a z whose shape changes
-  from call to call.
+  from call to call; vae "dz/dmu should be exactly 1": needs a z that scales mu.
+- pixelcnn "pixels are sampled in reverse raster order" was removed: with the chain model, reverse order gives what
+  one pass gives, so the judge now says what both do (the counter-example below).
+
+Not listed: the shared wording of checks/diagnostics.py (describe_difference, smallest_case, explain_error) and of
+checks/judging.py (as_array, as_float, require_finite, judge_dtypes, judge_meta), tested in test_diagnostics.py and
+with each exercise's catalogue; the exercises only name what is compared ("the KL", "`resp`").
 """
 
 from __future__ import annotations
@@ -185,7 +191,8 @@ CASES = [
      "every function returns a tensor with the dtype", ["reparameterize should return torch.float32",
                                                         "torch.randn_like(mu)"]),
     # ------------------------------------------------ vae: kl_to_standard_normal
-    ("vae", "kl_std_as_exp_logvar", [(VAE_KL, "    return 0.5 * torch.sum(torch.exp(logvar)**2 + mu**2 - 1.0 - 2 * logvar, dim=1)\n")],
+    ("vae", "kl_std_as_exp_logvar", [(VAE_KL, VAE_KL.replace("torch.exp(logvar)", "torch.exp(logvar)**2").replace(
+        "- logvar", "- 2 * logvar"))],
      "kl_to_standard_normal: matches torch.distributions on random", ["exp(logvar) as the standard deviation"]),
     ("vae", "kl_no_mu", [(VAE_KL, VAE_KL.replace(" + mu**2", ""))],
      "kl_to_standard_normal: matches torch.distributions on random", ["the mu² term is missing"]),
@@ -197,7 +204,8 @@ CASES = [
      "kl_to_standard_normal: matches torch.distributions on random", ["got a scalar"]),
     ("vae", "kl_not_summed", [(VAE_KL, "    return 0.5 * (torch.exp(logvar) + mu**2 - 1.0 - logvar)\n")],
      "kl_to_standard_normal: matches torch.distributions on random", ["sum it over the latent dimensions"]),
-    ("vae", "kl_squeezed", [(VAE_KL, "    return 0.5 * torch.sum((torch.exp(logvar) + mu**2 - 1.0 - logvar).squeeze(), dim=-1)\n")],
+    ("vae", "kl_squeezed", [(VAE_KL, "    return 0.5 * torch.sum((torch.exp(logvar) + mu**2 - 1.0 - logvar).squeeze(), "
+                                     "dim=-1)\n")],
      "kl_to_standard_normal: shape (B,)", ["the KL should have shape", "yours has shape ()"]),
     # ------------------------------------------------ vae: bernoulli_log_likelihood
     ("vae", "ll_is_mean_nll", [(VAE_LL, "    return nll.flatten(1).sum(dim=1).mean()\n")],
@@ -247,6 +255,10 @@ CASES = [
      "losses: each returns a 0-d tensor", ["discriminator_loss's result does not require grad"]),
     ("gan", "minimax_non_saturating", [(GAN_MINIMAX, GAN_G)],
      "generator losses: the non-saturating one", ["generator_loss_minimax does not saturate"]),
+    ("gan", "minimax_non_saturating_value", [(GAN_MINIMAX, GAN_G)],
+     "generator_loss_minimax: the saturating", ["holds the non-saturating loss"]),
+    ("gan", "g_loss_saturating_gradient", [(GAN_G, GAN_MINIMAX)],
+     "generator losses: the non-saturating one", ["generator_loss saturates"]),
     ("gan", "g_loss_negated_gradient", [(GAN_G, "    return -" + GAN_G.lstrip()[len("return "):])],
      "generator losses: the non-saturating one", ["gradient has the wrong sign"]),
     # ------------------------------------------------ gan: gan_train_step (with the reference's losses)
@@ -279,6 +291,8 @@ CASES = [
      "gan_train_step: returns", ["the discriminator loss returned by call 1"]),
     ("gan", "step_two_d_steps", [(GAN_D_UPDATE, GAN_D_UPDATE + GAN_D_UPDATE)],
      "gan_train_step: the discriminator step comes first", ["stepped in the order ddgddg"]),
+    ("gan", "step_two_d_steps", [(GAN_D_UPDATE, GAN_D_UPDATE + GAN_D_UPDATE)],
+     "gan_train_step: parameters", ["step 2 (call 1) is a discriminator update where the reference takes a generator"]),
     ("gan", "step_stale_d_grad", [(GAN_D_ZERO, "")],
      "gan_train_step: zeroes gradients", ["the discriminator's first update applies it", "d_optimizer.zero_grad()"]),
     ("gan", "step_stale_g_grad", [(GAN_G_ZERO, "")],
@@ -357,6 +371,8 @@ CASES = [
      "sample: raster order", ["no pixel saw the pixels before it", "or in reverse order?"]),
     ("pixelcnn", "returns_probabilities", [(PIX_DRAW, "            x[:, :, i, j] = torch.sigmoid(logits[:, :, i, j])\n")],
      "sample: (n, C, H, W) Bernoulli", ["do not return probabilities"]),
+    ("pixelcnn", "draws_compared_not_assigned", [(PIX_DRAW, PIX_DRAW.replace("] = torch", "] == torch"))],
+     "sample: (n, C, H, W) Bernoulli", ["all samples are 0: no drawn pixel reaches the images"]),
     ("pixelcnn", "sample_sigmoid_twice", [(PIX_DRAW, PIX_DRAW.replace("torch.sigmoid(logits", "torch.sigmoid(torch.sigmoid(logits")
                                            .replace("j]))", "j])))"))],
      "sample: (n, C, H, W) Bernoulli", ["a sigmoid is applied twice before sampling"]),
@@ -414,6 +430,9 @@ COUNTER_EXAMPLES = [
     # transposition, must not make the layer look right "given your causal_mask".
     ("pixelcnn", "layer_mask_transposed", [(PIX_BUFFER, PIX_BUFFER.replace("mask_type))", "mask_type).T.contiguous())"))],
      "causality: an output pixel never", ["given your"]),
+    # Nothing is thresholded: the draws are compared with x (==) instead of written into it.
+    ("pixelcnn", "draws_compared_not_assigned", [(PIX_DRAW, PIX_DRAW.replace("] = torch", "] == torch"))],
+     "sample: (n, C, H, W) Bernoulli", ["thresholded"]),
     # Drawn one pixel at a time, in reverse order: not "in one pass".
     ("pixelcnn", "reverse_raster", [(PIX_LOOP, PIX_LOOP.replace("range(H)", "reversed(range(H))").replace(
         "range(W)", "reversed(range(W))"))], "sample: raster order", ["all pixels are sampled in one pass"]),

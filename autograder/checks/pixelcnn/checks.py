@@ -118,7 +118,13 @@ def _conv(x, weight, bias, k):
 
 @CHECKS.check("MaskedConv2d: output equals a convolution with the masked weights", points=3, probe="conv_output")
 def conv_output(ev):
-    return judge_given(ev, _conv_output, probes.GIVEN_MASK, given_judge=lambda given: _conv_output(given, _stand_in_mask))
+    return judge_given(ev, _conv_output, _given_mask(ev), given_judge=lambda given: _conv_output(given, _stand_in_mask))
+
+
+def _given_mask(ev) -> dict:
+    """The runs with a stand-in causal_mask, unless the student's masks are the reference's: then whatever goes wrong
+    is the layer's own, and "correct, given your causal_mask" would not be so."""
+    return {} if ev.student.get("mask_as_reference") is True else probes.GIVEN_MASK
 
 
 def _stand_in_mask(k: int, mask_type: str) -> np.ndarray:
@@ -165,7 +171,7 @@ def _conv_output(ev, mask=reference_mask):
 
 @CHECKS.check("MaskedConv2d: keeps the height and width of its input", points=1, probe="conv_output")
 def conv_shape(ev):
-    return judge_given(ev, _conv_shape, probes.GIVEN_MASK)
+    return judge_given(ev, _conv_shape, _given_mask(ev))
 
 
 def _conv_shape(ev):
@@ -213,7 +219,7 @@ def _describe_leak(leaks, width):
 @CHECKS.check("causality: an output pixel never depends on itself or later pixels, also after training",
               points=3, probe="causality")
 def causality(ev):
-    return judge_given(ev, _causality, probes.GIVEN_MASK)
+    return judge_given(ev, _causality, _given_mask(ev))
 
 
 def _causality(ev):
@@ -239,7 +245,7 @@ def _causality(ev):
 @CHECKS.check("causality: the stack sees every earlier pixel the reference sees (nothing over-masked)",
               points=1, probe="causality")
 def receptive_field(ev):
-    return judge_given(ev, _receptive_field, probes.GIVEN_MASK)
+    return judge_given(ev, _receptive_field, _given_mask(ev))
 
 
 def _receptive_field(ev):
@@ -383,9 +389,12 @@ def sample_values(ev):
     mean = float(images.mean())
     if abs(mean - p) < 0.03:  # 3,600 draws: the standard error is 0.007
         return 1.0
-    if mean in (0.0, 1.0):
-        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are {int(mean)}: the probabilities are "
+    if mean == 1.0:  # what thresholding at 0.5 gives; thresholding never gives 0 here
+        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are 1: the probabilities are "
                       "thresholded instead of sampled")
+    if mean == 0.0:
+        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are 0: no drawn pixel reaches the images "
+                      "returned (is each draw written into the image that sample returns?)")
     if abs(mean - 1 / (1 + math.exp(-p))) < 0.03:
         raise Mistake("the model returns logits, but a sigmoid is applied twice before sampling")
     if abs(mean - (1 - p)) < 0.03:
