@@ -394,13 +394,31 @@ def _judge_zeroing(ev):
     stale_g, stale_d = _parameters(ev, "stale_generator", count_g), _parameters(ev, "stale_discriminator", count_d)
     if _same(stale_d, fresh_d) and _same(stale_g, fresh_g):
         return 1.0
-    if not _same(stale_d, fresh_d):
-        raise Mistake("with a stale .grad left on every parameter before the call, the discriminator ends elsewhere: "
-                      "call d_optimizer.zero_grad() before the discriminator's backward pass (gradients accumulate in "
-                      ".grad until zeroed)")
-    raise Mistake("with a stale .grad left on every parameter before the call, the generator ends elsewhere: "
-                  "call g_optimizer.zero_grad() before the generator's backward pass (gradients accumulate in .grad "
-                  "until zeroed, and the discriminator step's backward pass may leave some on the generator)")
+    # Each network's update moves the other's next one, so both end elsewhere: the first update that applied a
+    # different gradient says which optimizer's zero_grad() is missing.
+    first = _first_stale_update(ev)
+    if first == "d":
+        raise Mistake("with a stale .grad left on every parameter before the call, the discriminator's first update "
+                      "applies it: call d_optimizer.zero_grad() before the discriminator's backward pass (gradients "
+                      "accumulate in .grad until zeroed)")
+    if first == "g":
+        raise Mistake("with a stale .grad left on every parameter before the call, the generator's first update "
+                      "applies it (the discriminator's does not): call g_optimizer.zero_grad() before the generator's "
+                      "backward pass (gradients accumulate in .grad until zeroed, and the discriminator step's "
+                      "backward pass may leave some on the generator)")
+    raise Mistake("with a stale .grad left on every parameter before the call, the networks end elsewhere: call each "
+                  "optimizer's zero_grad() before its network's backward pass (gradients accumulate in .grad until "
+                  "zeroed)")
+
+
+def _first_stale_update(ev) -> str | None:
+    """'d' or 'g': the optimizer whose step first applied another gradient in the run with a stale .grad."""
+    order = ev.student.get("step_order") or ""
+    fresh, stale = ev.student.get("step_grads") or [], ev.student.get("stale_step_grads") or []
+    for tag, got, want in zip(order, stale, fresh):
+        if not close(got, want, rtol=1e-4, atol=1e-6):
+            return tag if tag in ("d", "g") else None
+    return None
 
 
 # ---------------------------------------------------------------- training smoke test

@@ -180,6 +180,7 @@ def _fresh_and_stale(gan, inputs, device):
     out = _two_steps(gan, inputs, device, stale=False)
     stale = _two_steps(gan, inputs, device, stale=True)
     out["stale_generator"], out["stale_discriminator"] = stale["generator"], stale["discriminator"]
+    out["stale_step_grads"] = stale["step_grads"]  # which update a stale .grad reached first
     return out
 
 

@@ -340,17 +340,17 @@ def _fit_matches_sklearn(ev):
     if len(history) == model.n_iter_:
         score += 0.25
     elif len(history) == model.n_iter_ + 1 or len(history) == model.n_iter_ - 1:
-        problems.append(f"EM ran {len(history)} iterations where scikit-learn runs {model.n_iter_}: "
-                        "stop as soon as |ℓ_t − ℓ_(t−1)| < tol, comparing consecutive E-steps")
+        problems.append(f"`history` has {len(history)} entries where scikit-learn runs {model.n_iter_} iterations "
+                        "(one entry per E-step): stop as soon as |ℓ_t − ℓ_(t−1)| < tol, comparing consecutive E-steps")
     else:
-        problems.append(f"EM ran {len(history)} iterations where scikit-learn runs {model.n_iter_} "
-                        "(check the stopping rule and max_iter)")
+        problems.append(f"`history` has {len(history)} entries where scikit-learn runs {model.n_iter_} iterations "
+                        "(one entry per E-step; check the stopping rule and max_iter)")
     loose_model = _sklearn_fit({**ev.inputs, "tol": ev.inputs["loose_tol"]})
     loose = loose_model.n_iter_
     if ev.student.get("loose_iterations") != loose and len(history) == model.n_iter_:
         score -= 0.25
-        problems.append(f"with tol={float(ev.inputs['loose_tol']):g} EM ran {ev.student.get('loose_iterations')} "
-                        f"iterations where scikit-learn runs {loose}: is the tol argument used?")
+        problems.append(f"with tol={float(ev.inputs['loose_tol']):g} `history` has {ev.student.get('loose_iterations')} "
+                        f"entries where scikit-learn runs {loose} iterations: is the tol argument used?")
     elif loose > 1 and not close(ev.student.get("loose_means"), loose_model.means_, 1e-6, 1e-9):
         before = _sklearn_fit({**ev.inputs, "tol": 0.0, "max_iter": loose - 1})  # before the last M-step
         if close(ev.student.get("loose_means"), before.means_, 1e-6, 1e-9):
@@ -389,8 +389,9 @@ def _fit_given(ev):
     history = as_array(ev.student["history"], "history")
     expected = np.asarray(ev.reference["history"], dtype=float)
     if history.shape != expected.shape:
-        raise Mistake(f"EM ran {history.size} iterations where the reference's fit_gmm, given the same E- and M-steps, "
-                      f"runs {expected.size} (check the stopping rule and max_iter)")
+        raise Mistake(f"`history` has {history.size} entries where the reference's fit_gmm, given the same E- and "
+                      f"M-steps, runs {expected.size} iterations (one entry per E-step; check the stopping rule and "
+                      "max_iter)")
     # the same stand-ins through the same loop agree to rounding: tight, so that a skipped last M-step shows
     return matches_reference("history", "weights", "means", "covs", "loose_means", rtol=1e-7, atol=1e-10)(ev)
 
@@ -422,7 +423,7 @@ def _fit_monotone(ev):
         return 1.0
     first = int(np.argmax(steps < 0))
     raise Mistake(f"the log-likelihood decreased from {history[first]:.6g} to {history[first + 1]:.6g} at iteration "
-                  f"{first + 2}: EM never lowers it, so an E- or M-step formula is off")
+                  f"{first + 2}: EM never lowers it, so an E- or M-step is off, or what fit_gmm passes between them")
 
 
 @CHECKS.check("fit_gmm: stops after max_iter iterations", points=1, probe="fit_short")

@@ -118,7 +118,13 @@ def _conv(x, weight, bias, k):
 
 @CHECKS.check("MaskedConv2d: output equals a convolution with the masked weights", points=3, probe="conv_output")
 def conv_output(ev):
-    return judge_given(ev, _conv_output, probes.GIVEN_MASK, given_judge=lambda given: _conv_output(given, _stand_in_mask))
+    return judge_given(ev, _conv_output, _given_mask(ev), given_judge=lambda given: _conv_output(given, _stand_in_mask))
+
+
+def _given_mask(ev) -> dict:
+    """The runs with a stand-in causal_mask, unless the student's masks are the reference's: then whatever goes wrong
+    is the layer's own, and "correct, given your causal_mask" would not be so."""
+    return {} if ev.student.get("mask_as_reference") is True else probes.GIVEN_MASK
 
 
 def _stand_in_mask(k: int, mask_type: str) -> np.ndarray:
@@ -165,7 +171,7 @@ def _conv_output(ev, mask=reference_mask):
 
 @CHECKS.check("MaskedConv2d: keeps the height and width of its input", points=1, probe="conv_output")
 def conv_shape(ev):
-    return judge_given(ev, _conv_shape, probes.GIVEN_MASK)
+    return judge_given(ev, _conv_shape, _given_mask(ev))
 
 
 def _conv_shape(ev):
@@ -191,24 +197,29 @@ def _leaks(dependencies):
 
 
 def _describe_leak(leaks, width):
-    p, q = leaks[0]
+    """The leak that names its cause: every path through the stack adds up the offsets its layers keep, so a later
+    row shows only when some layer keeps a row below; failing that, a pixel to the right only when some layer keeps
+    the centre row right of the centre; failing both, a pixel itself only when type A keeps the centre."""
     where = lambda i: f"({i // width}, {i % width})"  # noqa: E731
-    if any(a == b for a, b in leaks):
-        p = next(a for a, b in leaks if a == b)
-        return (f"output pixel {where(p)} depends on input pixel {where(p)} itself: the first layer (type A) must "
-                "hide the centre pixel")
-    if any(a // width == b // width for a, b in leaks):
-        p, q = next((a, b) for a, b in leaks if a // width == b // width)
+    later = [(a, b) for a, b in leaks if b // width > a // width]
+    if later:
+        p, q = later[0]
+        return (f"output pixel {where(p)} depends on input pixel {where(q)} in a later row: rows below the centre must "
+                "be masked (is the mask transposed?)")
+    right = [(a, b) for a, b in leaks if b > a]
+    if right:
+        p, q = right[0]
         return (f"output pixel {where(p)} depends on input pixel {where(q)} to its right on the same row: the mask "
                 "must zero the centre row right of the centre")
-    return (f"output pixel {where(p)} depends on input pixel {where(q)} in a later row: rows below the centre must be "
-            "masked (is the mask transposed?)")
+    p = leaks[0][0]
+    return (f"output pixel {where(p)} depends on input pixel {where(p)} itself: the first layer (type A) must "
+            "hide the centre pixel")
 
 
 @CHECKS.check("causality: an output pixel never depends on itself or later pixels, also after training",
               points=3, probe="causality")
 def causality(ev):
-    return judge_given(ev, _causality, probes.GIVEN_MASK)
+    return judge_given(ev, _causality, _given_mask(ev))
 
 
 def _causality(ev):
@@ -234,7 +245,7 @@ def _causality(ev):
 @CHECKS.check("causality: the stack sees every earlier pixel the reference sees (nothing over-masked)",
               points=1, probe="causality")
 def receptive_field(ev):
-    return judge_given(ev, _receptive_field, probes.GIVEN_MASK)
+    return judge_given(ev, _receptive_field, _given_mask(ev))
 
 
 def _receptive_field(ev):
@@ -355,14 +366,14 @@ def sample_order(ev):
     if close(images, expected, atol=0):
         return 1.0
     variants = {
-        "all pixels are sampled in one pass: each pixel must be drawn after the pixels before it, calling the "
-        "model again on the partly sampled image": _simulate(probes.CHAIN_SHAPE, n, [list(range(H * W))]),
+        # With this model, drawing in reverse raster order gives what one pass gives: say what both do.
+        "no pixel saw the pixels before it when it was drawn (are all pixels sampled in one pass, or in reverse "
+        "order?): each pixel must be drawn after the pixels before it in raster order, calling the model again on "
+        "the partly sampled image": _simulate(probes.CHAIN_SHAPE, n, [list(range(H * W))]),
         "pixels are sampled column by column (column-major); PixelCNN's order is raster: row by row, left to "
         "right within a row": _simulate(probes.CHAIN_SHAPE, n, [[i * W + j] for j in range(W) for i in range(H)]),
         "a whole row is sampled at once; pixels in a row depend on the pixels to their left, so draw them one at a "
         "time": _simulate(probes.CHAIN_SHAPE, n, [[i * W + j for j in range(W)] for i in range(H)]),
-        "pixels are sampled in reverse raster order (bottom-right first)": _simulate(
-            probes.CHAIN_SHAPE, n, [[t] for t in reversed(range(H * W))]),
     }
     named = named_mistake(images, variants, atol=0)
     raise Mistake(named or "with a model whose pixel is 1 exactly when the two pixels before it (raster order) are equal, "
@@ -382,9 +393,12 @@ def sample_values(ev):
     mean = float(images.mean())
     if abs(mean - p) < 0.03:  # 3,600 draws: the standard error is 0.007
         return 1.0
-    if mean in (0.0, 1.0):
-        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are {int(mean)}: the probabilities are "
+    if mean == 1.0:  # what thresholding at 0.5 gives; thresholding never gives 0 here
+        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are 1: the probabilities are "
                       "thresholded instead of sampled")
+    if mean == 0.0:
+        raise Mistake(f"with every pixel's probability {p:.2f}, all samples are 0: no drawn pixel reaches the images "
+                      "returned (is each draw written into the image that sample returns?)")
     if abs(mean - 1 / (1 + math.exp(-p))) < 0.03:
         raise Mistake("the model returns logits, but a sigmoid is applied twice before sampling")
     if abs(mean - (1 - p)) < 0.03:

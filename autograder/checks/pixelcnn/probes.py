@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result
+from autograder.sandboxed.probekit import ContractError, ProbeSet, behaves_as_expected, given_stand_ins, meta_result
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
@@ -44,6 +44,18 @@ def _up_left_mask(kernel_size, mask_type):
 
 
 STAND_INS = {"causal_mask": _up_left_mask}
+
+
+def _mask_trials(device="cpu"):
+    return {"causal_mask": [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]}
+
+
+def _mask_as_reference(pixelcnn, inputs) -> bool:
+    """Whether the student's causal_mask returns the reference's masks on the trials (values the trusted side sent):
+    then a layer check judges the layer as it is, never "given your causal_mask"."""
+    own = getattr(pixelcnn, "causal_mask", None)
+    return all(behaves_as_expected(own, inputs, "causal_mask", call, make)
+               for call, make in enumerate(_mask_trials()["causal_mask"]))
 
 
 @contextmanager
@@ -111,9 +123,10 @@ def _conv_inputs(rng):
             for i, (c_in, *_rest) in enumerate(CONV_CASES)}
 
 
-@probe(inputs=_conv_inputs, stand_ins=("causal_mask",))
+@probe(inputs=_conv_inputs, stand_ins=("causal_mask",), trials=_mask_trials)
 def conv_output(pixelcnn, inputs, device):
-    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device), STAND_INS)
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _conv_output(pixelcnn, inputs, device), STAND_INS) | {
+        "mask_as_reference": _mask_as_reference(pixelcnn, inputs)}
 
 
 def _conv_output(pixelcnn, inputs, device):
@@ -168,10 +181,11 @@ def _causality_inputs(rng):
             "batch": rng.normal(size=(4, 1, 6, 6)).astype(np.float32)}
 
 
-@probe(inputs=_causality_inputs, stand_ins=("causal_mask",))
+@probe(inputs=_causality_inputs, stand_ins=("causal_mask",), trials=_mask_trials)
 def causality(pixelcnn, inputs, device):
     """Dependencies of every output pixel on every input pixel, before and after 5 gradient steps."""
-    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device), STAND_INS)
+    return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, lambda: _causality(pixelcnn, inputs, device), STAND_INS) | {
+        "mask_as_reference": _mask_as_reference(pixelcnn, inputs)}
 
 
 def _causality(pixelcnn, inputs, device):
@@ -303,10 +317,6 @@ def _smoke_inputs(rng):
     from genmodels.data import digits
 
     return {"train": digits().train.astype(np.uint8)}  # (1438, 1, 8, 8) in {0, 1}
-
-
-def _mask_trials(device="cpu"):
-    return {"causal_mask": [lambda k=k, t=t: (k, t) for k in (3, 5, 7) for t in ("A", "B")]}
 
 
 @probe(inputs=_smoke_inputs, time_s=60, reference=False, stand_ins=("causal_mask",), trials=_mask_trials)

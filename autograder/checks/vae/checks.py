@@ -186,7 +186,7 @@ def _kl_variants(mu, logvar, reference):
         "the KL uses exp(logvar) as the standard deviation; the variance is exp(logvar)":
             0.5 * np.sum(np.exp(2 * logvar) + mu**2 - 1 - 2 * logvar, axis=1),
         "the mu² term is missing from the KL": reference - 0.5 * np.sum(mu**2, axis=1),
-        "the −logvar term is missing from the KL": reference - 0.5 * np.sum(logvar, axis=1),
+        "the −logvar term is missing from the KL": reference + 0.5 * np.sum(logvar, axis=1),
     }
 
 
