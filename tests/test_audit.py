@@ -18,7 +18,7 @@ from autograder.config import load_course
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.yml")
-EXERCISES = ["gmm", "vae", "iwae", "autoencoder", "gan", "dcgan", "pixelcnn", "pixelrnn"]
+EXERCISES = ["gmm", "vae", "iwae", "autoencoder", "gan", "dcgan", "pixelcnn", "pixelrnn", "flows", "diffusion"]
 
 SOURCE = '''"""A reference."""
 import math
@@ -70,6 +70,17 @@ def test_classification_of_graded_mutants():
     report = AuditReport("x", [(Mutant(g.name, "op", 1, "", ""), g) for g in (killed, generic, survivor, equivalent)])
     assert len(report.considered) == 3 and report.kill_rate == pytest.approx(2 / 3)
     assert report.specific_share == pytest.approx(0.5) and not report.passed
+
+
+def test_behaviour_is_compared_to_float32_precision():
+    """A float32 mean taken in another order (a mean of per-pixel means) is the same behaviour; 1e-5 apart is not."""
+    import numpy as np
+
+    from autograder.audit.runner import same
+
+    x = np.random.default_rng(0).random((7, 64), dtype=np.float32)
+    assert same(x.mean(axis=1).mean(), x.mean(axis=0).mean())
+    assert not same(1.0, 1.0 + 1e-5) and same({"a": [np.nan]}, {"a": [np.nan]})
 
 
 def test_correct_alternatives_are_the_submissions_not_marked_wrong():
