@@ -24,6 +24,25 @@ def test_reference_full_marks(grade):
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
 
+SUBMISSIONS = ROOT / "tests" / "submissions" / "dcgan"
+# A slope typed wrong in forward, where no module holds it: (old, new) in the functional alternative.
+FUNCTIONAL_SLOPE = ("h = F.leaky_relu(self.conv1(x), 0.2)", "h = F.leaky_relu(self.conv1(x), 0.02)")
+
+
+def test_activations_applied_in_forward_get_full_marks(grade):
+    """Behaviour, not how it is written: F.leaky_relu(h, 0.2) in forward is the same as an nn.LeakyReLU(0.2) module."""
+    result = grade("dcgan", {"dcgan.py": (SUBMISSIONS / "correct_functional_activations.py").read_text()})
+    assert result.score == pytest.approx(result.max_score), feedback_of(result)
+
+
+def test_a_wrong_slope_applied_in_forward_is_named(grade):
+    source = (SUBMISSIONS / "correct_functional_activations.py").read_text()
+    assert source.count(FUNCTIONAL_SLOPE[0]) == 1
+    result = grade("dcgan", {"dcgan.py": source.replace(*FUNCTIONAL_SLOPE)})
+    assert result.score < result.max_score - 1e-6
+    assert "slopes are [0.02, 0.2]" in feedback_of(result), feedback_of(result)
+
+
 def test_stub_scores_zero(grade):
     result = grade("dcgan", {"dcgan.py": (ROOT / "exercises" / "dcgan" / "dcgan.py").read_text()})
     assert result.score == 0

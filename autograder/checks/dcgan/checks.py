@@ -65,8 +65,14 @@ def parameter_layout(ev):
 def guidelines(ev):
     g_types, d_types = ev.student["generator_types"], ev.student["discriminator_types"]
     g_strides, d_strides = ev.student["generator_strides"], ev.student["discriminator_strides"]
+    # Activations and pooling as the forward pass calls them (a module or F.leaky_relu in forward alike); the
+    # modules where the forward pass could not be traced.
+    g_ops = list(ev.student.get("generator_ops") or []) or list(g_types)
+    d_ops = list(ev.student.get("discriminator_ops") or []) or list(d_types)
+    slopes = [float(v) for v in (ev.student.get("discriminator_op_slopes") if ev.student.get("discriminator_ops")
+                                 else ev.student.get("discriminator_slopes")) or []]
     problems = []
-    if any(t in POOLING for t in [*g_types, *d_types]):
+    if any(t in POOLING for t in [*g_types, *d_types, *g_ops, *d_ops]):
         problems.append("pooling layers: downsample with strided convolutions instead")
     if not any(t == "ConvTranspose2d" and s == 2 for t, s in zip(g_types, g_strides)):
         problems.append("the generator should upsample with stride-2 ConvTranspose2d layers")
@@ -81,21 +87,20 @@ def guidelines(ev):
     d_convs = [i for i, t in enumerate(d_types) if t == "Conv2d"]
     if len(d_convs) >= 2 and "BatchNorm2d" in d_types[d_convs[0]:d_convs[1]]:
         problems.append("the discriminator's input layer has BatchNorm; leave it out there")
-    if not g_types or g_types[-1] != "Tanh":
+    if not g_ops or g_ops[-1] != "Tanh":
         problems.append("the generator should end with Tanh")
-    if "ReLU" not in g_types:
+    if "ReLU" not in g_ops:
         problems.append("the generator should use ReLU activations")
-    if "LeakyReLU" not in d_types or "ReLU" in d_types:
+    if "LeakyReLU" not in d_ops or "ReLU" in d_ops:
         problems.append("the discriminator should use LeakyReLU(0.2), not ReLU")
-    slopes = [float(v) for v in ev.student.get("discriminator_slopes") or []]
     if any(abs(v - 0.2) > 1e-9 for v in slopes):
-        problems.append(f"the discriminator's LeakyReLU slopes are {slopes}: DCGAN uses nn.LeakyReLU(0.2)")
-    if d_types and d_types[0] in ACTIVATIONS:
-        problems.append(f"the discriminator starts with {d_types[0]} on the image: its first layer is the strided "
+        problems.append(f"the discriminator's LeakyReLU slopes are {slopes}: DCGAN uses LeakyReLU with slope 0.2")
+    if d_ops and d_ops[0] in ACTIVATIONS:
+        problems.append(f"the discriminator starts with {d_ops[0]} on the image: its first layer is the strided "
                         "Conv2d, each activation comes after a convolution")
-    if "Sigmoid" in d_types:
+    if "Sigmoid" in d_ops:
         problems.append("the discriminator ends with a Sigmoid; return logits (the GAN losses take logits)")
-    if "Linear" in d_types:
+    if "Linear" in d_ops:
         problems.append("the discriminator has fully connected layers; DCGAN is all-convolutional")
     return Verdict(max(0.0, 1.0 - len(problems) / 4), "; ".join(problems))
 

@@ -8,6 +8,42 @@ from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_i
 PROBES = ProbeSet()
 
 CONV_TYPES = ("Conv2d", "ConvTranspose2d")
+# What a forward pass calls, by the functional's name (a module's forward calls the same functional, so
+# `nn.LeakyReLU(0.2)` and `F.leaky_relu(h, 0.2)` in forward look alike), as the layer type it stands for.
+TRACED_OPS = {"conv2d": "Conv2d", "conv_transpose2d": "ConvTranspose2d", "batch_norm": "BatchNorm2d",
+              "relu": "ReLU", "relu_": "ReLU", "leaky_relu": "LeakyReLU", "leaky_relu_": "LeakyReLU",
+              "tanh": "Tanh", "tanh_": "Tanh", "sigmoid": "Sigmoid", "sigmoid_": "Sigmoid", "linear": "Linear",
+              "max_pool2d": "MaxPool2d", "avg_pool2d": "AvgPool2d", "adaptive_avg_pool2d": "AdaptiveAvgPool2d",
+              "adaptive_max_pool2d": "AdaptiveMaxPool2d", "elu": "ELU", "gelu": "GELU", "silu": "SiLU"}
+
+
+class _OpTrace(torch.overrides.TorchFunctionMode):
+    """Records the layer-like operations a forward pass calls, in order, and each leaky ReLU's slope."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops, self.slopes = [], []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        kind = TRACED_OPS.get(getattr(func, "__name__", ""))
+        if kind is not None and len(self.ops) < 1000:
+            self.ops.append(kind)
+            if kind == "LeakyReLU":
+                slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
+                self.slopes.append(float(slope))
+        return func(*args, **kwargs)
+
+
+def _trace(model, x):
+    """(ops, leaky ReLU slopes) of one forward pass of `model` on `x`, or ([], []) if it fails (other checks say why)."""
+    trace = _OpTrace()
+    try:
+        with torch.no_grad(), trace:
+            model(x)
+    except Exception:  # noqa: BLE001 - a broken forward is the shape checks' to report
+        return [], []
+    return trace.ops, trace.slopes
 
 
 def _layout(model):
@@ -56,6 +92,9 @@ def layout(dcgan, inputs, device):
     for name, model in (("generator", dcgan.Generator()), ("discriminator", dcgan.Discriminator())):
         for key, value in _layout(model).items():
             out[f"{name}_{key}"] = value
+    generator_ops, _ = _trace(dcgan.Generator().eval(), torch.zeros(2, 32))
+    discriminator_ops, slopes = _trace(dcgan.Discriminator().eval(), torch.zeros(2, 1, 8, 8))
+    out.update(generator_ops=generator_ops, discriminator_ops=discriminator_ops, discriminator_op_slopes=slopes)
     # other widths: the keyword arguments must change the layers
     out["generator_small_shapes"] = _layout(dcgan.Generator(z_dim=16, base_channels=8))["shapes"]
     out["discriminator_small_shapes"] = _layout(dcgan.Discriminator(base_channels=8))["shapes"]
