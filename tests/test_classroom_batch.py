@@ -228,3 +228,27 @@ def test_bad_inputs_each_get_a_status_and_the_batch_goes_on(tmp_path):
     assert total["good"] == total["nested"] == total["both"] == "20"
     assert total["linked"] == "0"  # a link to the reference earns nothing
     assert all((tmp_path / "out" / "students" / key / "results.json").is_file() for key in status)
+
+
+def _compute_threads() -> dict:
+    """In a worker: the thread count of every compute library it has loaded, after numpy and torch are imported."""
+    import numpy  # noqa: F401 - loads OpenBLAS
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return {"torch": torch.get_num_threads(), **{info["internal_api"]: info["num_threads"] for info in threadpool_info()}}
+
+
+def test_each_grading_worker_computes_on_one_thread():
+    """With --jobs N, N workers share N cores: a BLAS or PyTorch pool per worker asking for every core oversubscribes
+    them (and OpenBLAS's waiting threads spin), which made --jobs 2 slower than --jobs 1."""
+    import concurrent.futures
+    import multiprocessing
+
+    from autograder.classroom.runner import one_thread_per_worker
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                                initializer=one_thread_per_worker) as pool:
+        threads = pool.submit(_compute_threads).result(timeout=120)
+    assert threads["torch"] == 1 and set(threads.values()) == {1}, threads

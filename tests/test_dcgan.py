@@ -26,11 +26,11 @@ def test_reference_full_marks(grade):
 
 SUBMISSIONS = ROOT / "tests" / "submissions" / "dcgan"
 # A slope typed wrong in forward, where no module holds it: (old, new) in the functional alternative.
-FUNCTIONAL_SLOPE = ("h = F.leaky_relu(self.conv1(x), 0.2)", "h = F.leaky_relu(self.conv1(x), 0.02)")
+FUNCTIONAL_SLOPE = ("h = F.leaky_relu(self.down1(x), 0.2)", "h = F.leaky_relu(self.down1(x), 0.02)")
 
 
 def test_activations_applied_in_forward_get_full_marks(grade):
-    """Behaviour, not how it is written: F.leaky_relu(h, 0.2) in forward is the same as an nn.LeakyReLU(0.2) module."""
+    """Behaviour, not how it is written: F.leaky_relu(h, 0.2) or torch.relu in forward are the same as the modules."""
     result = grade("dcgan", {"dcgan.py": (SUBMISSIONS / "correct_functional_activations.py").read_text()})
     assert result.score == pytest.approx(result.max_score), feedback_of(result)
 
