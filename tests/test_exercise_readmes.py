@@ -21,8 +21,8 @@ from conftest import ROOT
 COURSE = load_course(ROOT / "course.yml")
 EXERCISES = [e.id for e in COURSE.exercises]
 # `course check <id>` on the reference, CPU seconds on the 2-core development machine (bench/check_time.py).
-CHECK_SECONDS = {"gmm": 3, "vae": 6, "iwae": 6, "autoencoder": 6, "gan": 7, "dcgan": 4, "pixelcnn": 7, "pixelrnn": 5,
-                 "flows": 4, "diffusion": 5}
+CHECK_SECONDS = {"gmm": 2, "vae": 4, "iwae": 4, "autoencoder": 4, "gan": 5, "dcgan": 4, "pixelcnn": 5, "pixelrnn": 4,
+                 "flows": 4, "diffusion": 4}
 
 SUBMITTING = """## Submitting and checking your work
 
