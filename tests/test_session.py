@@ -3,13 +3,15 @@ does costs only that exercise's checks, and no exercise sees another's state. In
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from autograder.config import load_course
+from autograder.config import Limits, load_course
 from autograder.executor import run_exercise
 from autograder.grading import probe_inputs, reference_path
 from autograder.checking import load_checks
-from autograder.isolation import detect
+from autograder.isolation import Isolation, detect
 from autograder.session import ExerciseRun, Session
 from redteam import LIMITS, MODES, ROOT, assert_contained, bubblewrap_available, grade, private_course, token
 
@@ -84,3 +86,15 @@ def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
         reports = [run_exercise(session, run) for run in runs]
         assert session.startups == 1
     assert all(outcome.ok for report in reports for outcome in report.outcomes.values())
+
+
+def test_the_zygote_preloads_what_probes_import_lazily_but_never_next_to_a_ban():
+    """warm_imports are imported once per sandbox, except where the sandbox's exercises ban a module of that package."""
+    def run(exercise, source, banned=()):
+        probes = SimpleNamespace(warm_imports=("sklearn.datasets", "torch._dynamo"))
+        return ExerciseRun(exercise, exercise, source, probes, [], {}, Limits(), banned=tuple(banned))
+
+    plain = Session(Isolation("none", "test"), [run("vae", "import torch\n")]).preload()
+    assert plain == ["autograder.checks.vae.probes", "torch", "sklearn.datasets", "torch._dynamo"]
+    ban = Session(Isolation("none", "test"), [run("gmm", "import numpy\n", banned=("sklearn.mixture",))]).preload()
+    assert "sklearn.datasets" not in ban and "torch._dynamo" in ban

@@ -69,8 +69,9 @@ class ProbeSet:
     """The probes of one exercise, in the order they run."""
 
     probes: dict = field(default_factory=dict)
-    # Modules its probes import lazily (e.g. scikit-learn's datasets): the sandbox's zygote imports them once,
-    # so each exercise's child does not pay for them (never in a sandbox whose exercises ban anything in them).
+    # Modules its probes import lazily (scikit-learn's datasets; torch._dynamo, which building the first torch.optim
+    # optimizer imports, about a second): the sandbox's zygote imports them once, so each exercise's child does not
+    # pay for them (never in a sandbox whose exercises ban anything in the same package).
     warm_imports: tuple = ()
 
     def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None, trials=None):

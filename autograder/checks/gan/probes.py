@@ -10,7 +10,7 @@ import torch
 from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result, unpack
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
-PROBES = ProbeSet()
+PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what a first torch.optim optimizer imports
 
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows

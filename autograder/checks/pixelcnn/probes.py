@@ -17,7 +17,7 @@ from autograder.sandboxed.probekit import ContractError, ProbeSet, behaves_as_ex
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
-PROBES = ProbeSet(warm_imports=("sklearn.datasets",))  # digits()
+PROBES = ProbeSet(warm_imports=("sklearn.datasets", "torch._dynamo"))  # digits(); a first optimizer
 
 KERNEL_SIZES = (1, 3, 5, 7)
 # (in_channels, out_channels, kernel_size, mask_type, extra conv kwargs)
