@@ -34,6 +34,7 @@ from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
+from autograder.sandboxed.probekit import placement_not_judged
 from autograder.submission import locate, opened
 
 
@@ -140,7 +141,8 @@ def reference_outputs(root: str, exercise_id: str, module_name: str, device: str
     names = [n for n in checks.probe_names() if checks.probes[n].reference]
     reference = _reference_module(root, exercise_id, module_name)
     inputs = probe_inputs(checks, names, seed, reference_path(root, exercise_id, module_name))
-    return run_in_process(checks, reference, names, inputs, device)
+    with placement_not_judged():  # judges read only the student's placement (`judging.judge_meta`)
+        return run_in_process(checks, reference, names, inputs, device)
 
 
 def output_schemas(checks: CheckSet, names, reference: dict) -> dict:

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,21 +25,35 @@ class Split:
     test_labels: np.ndarray  # (N_test,) int64
 
 
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as (images (1797, 8, 8) float64 in 0..16, labels (1797,) int64), the values of
+    `sklearn.datasets.load_digits()`.
+
+    Read from the file scikit-learn ships (`sklearn/datasets/data/digits.csv.gz`: 64 pixels and the label per
+    row) without importing scikit-learn, whose import costs about a second of CPU in every grading process
+    that trains on the digits.
+    """
+    spec = importlib.util.find_spec("sklearn")  # locates the package; imports nothing
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the digits come with scikit-learn: pip install scikit-learn")
+    table = np.loadtxt(Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz",
+                       delimiter=",")  # (1797, 65)
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
+
+
 def digits(binarise: bool = True, test_fraction: float = 0.2, seed: int = 0) -> Split:
     """scikit-learn digits as (N, 1, 8, 8) float32 images in {0, 1} (or [0, 1]), split at random.
 
     With the defaults: 1,438 training and 359 held-out images, the same split every call.
     """
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = bunch.images.astype(np.float32)  # (1797, 8, 8) in 0..16
+    images, labels = load_digits()
+    images = images.astype(np.float32)  # (1797, 8, 8) in 0..16
     images = (images >= BINARISE_AT).astype(np.float32) if binarise else images / DIGITS_MAX
     images = images[:, None]  # (1797, 1, 8, 8)
     order = np.random.default_rng(seed).permutation(len(images))
     n_test = int(round(test_fraction * len(images)))
     test, train = order[:n_test], order[n_test:]
-    labels = bunch.target.astype(np.int64)
+    labels = labels.astype(np.int64)
     return Split(images[train], images[test], labels[train], labels[test])
 
 

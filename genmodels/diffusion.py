@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from genmodels.optim import Adam
+
 
 @dataclass(frozen=True)
 class DenoiserConfig:
@@ -107,7 +109,7 @@ def train_denoiser(model, data, loss, alphas_cumprod, config: TrainConfig = Trai
     model.to(device).train()
     data = torch.as_tensor(np.asarray(data), dtype=torch.float32, device=device)
     alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32, device=device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = Adam(model.parameters(), lr=config.lr)
     order = np.random.default_rng(config.seed)
     for step in range(config.steps):
         batch = data[torch.as_tensor(order.choice(len(data), config.batch_size, replace=False), device=device)]

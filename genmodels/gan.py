@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genmodels.optim import Adam
 from genmodels.weights import linear_parameters, load_linear_parameters  # noqa: F401 (the GAN checks import them from here)
 
 
@@ -82,8 +83,8 @@ def train_gan(train_step, data, model_config: MLPGANConfig = MLPGANConfig(),
     """
     generator, discriminator = make_mlp_gan(model_config, seed)
     generator, discriminator = generator.to(device), discriminator.to(device)
-    g_opt = torch.optim.Adam(generator.parameters(), lr=train_config.lr, betas=train_config.betas)
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=train_config.lr, betas=train_config.betas)
+    g_opt = Adam(generator.parameters(), lr=train_config.lr, betas=train_config.betas)
+    d_opt = Adam(discriminator.parameters(), lr=train_config.lr, betas=train_config.betas)
     data = torch.as_tensor(np.asarray(data), dtype=torch.float32)  # (N, data_dim), stays on the CPU
     rng = torch.Generator().manual_seed(seed + 1)
     history = []

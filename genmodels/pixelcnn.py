@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genmodels.optim import Adam  # torch.optim.Adam's update without its ~1 s first-use import
+
 
 @dataclass(frozen=True)
 class PixelCNNConfig:
@@ -83,37 +85,6 @@ def bits_per_dim(model, images, batch_size=512) -> float:
             nats = F.binary_cross_entropy_with_logits(model(x), x, reduction="sum")
             total += float(nats)
     return total / (images.numel() * math.log(2.0))
-
-
-class Adam:
-    """Adam (Kingma & Ba, 2015) with torch.optim.Adam's defaults, in a few lines.
-
-    Why not torch.optim.Adam: constructing the first torch.optim optimizer in a process imports
-    torch._dynamo, about 2 s of CPU — more than this whole training run — and the smoke test
-    pays it in every grading sandbox. The update is the same as torch.optim.Adam(lr=lr).
-    """
-
-    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        self.t += 1
-        beta1, beta2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-            v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-            denominator = (v / (1 - beta2 ** self.t)).sqrt_().add_(self.eps)
-            p.addcdiv_(m, denominator, value=-self.lr / (1 - beta1 ** self.t))
 
 
 def train(model, images, config: TrainConfig = TrainConfig(), device="cpu"):

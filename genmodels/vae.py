@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from genmodels.optim import Adam
+
 
 @dataclass(frozen=True)
 class VAEConfig:
@@ -71,7 +73,7 @@ def train_vae(model, images, reparameterize, elbo, config: TrainConfig = TrainCo
     torch.manual_seed(config.seed)
     model.to(device).train()
     data = torch.as_tensor(np.asarray(images), dtype=torch.float32, device=device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = Adam(model.parameters(), lr=config.lr)
     order = np.random.default_rng(config.seed)
     for _ in range(config.steps):
         batch = data[torch.as_tensor(order.choice(len(data), config.batch_size, replace=False), device=device)]

@@ -193,6 +193,20 @@ def test_two_moons_are_standardised_and_fixed():
     np.testing.assert_array_equal(points, two_moons(4000, seed=3))
 
 
+def test_two_moons_are_scikit_learns_moons():
+    """Without noise, the same points as scikit-learn's make_moons (in another order)."""
+    from sklearn.datasets import make_moons
+
+    from genmodels.flows import MOONS_CENTRE, MOONS_SCALE, two_moons
+
+    for n in (7, 200):
+        ours = two_moons(n, noise=0.0, seed=1).astype(np.float64) * MOONS_SCALE + MOONS_CENTRE
+        theirs, _ = make_moons(n, noise=0.0, shuffle=False)
+        ours, theirs = np.round(ours, 5) + 0.0, np.round(theirs, 5) + 0.0  # float32 noise; -0.0 -> 0.0
+        np.testing.assert_allclose(ours[np.lexsort(ours.T)], theirs[np.lexsort(theirs.T)], atol=1e-5)
+    assert not np.array_equal(two_moons(50, seed=1), two_moons(50, seed=2))
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_reference_full_marks_on_gpu(graded):

@@ -1,10 +1,20 @@
-"""The helper package: data shapes, and the PixelCNN's small Adam against torch.optim.Adam."""
+"""The helper package: data shapes, and its optimizers against torch.optim's."""
 
 import numpy as np
+import pytest
 import torch
 
 from genmodels import data
-from genmodels.pixelcnn import Adam
+from genmodels.optim import SGD, Adam
+
+
+def test_digits_are_scikit_learns_read_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    images, labels = data.load_digits()
+    bunch = load_digits()
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
 
 
 def test_digits_split_is_binary_and_fixed():
@@ -20,17 +30,43 @@ def test_ring_of_gaussians_sits_on_its_centres():
     assert points.shape == (2000, 2) and distance.max() < 0.1
 
 
-def test_small_adam_matches_torch_optim_adam():
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda p: Adam(p, lr=3e-3), lambda p: torch.optim.Adam(p, lr=3e-3)),
+    (lambda p: Adam(p, lr=2e-3, betas=(0.5, 0.999)), lambda p: torch.optim.Adam(p, lr=2e-3, betas=(0.5, 0.999))),
+    (lambda p: SGD(p, lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+], ids=["adam", "adam-gan-betas", "sgd"])
+def test_course_optimizers_take_torch_optims_steps(ours, theirs):
+    """Step for step the same parameters as torch.optim, including a learning rate changed through param_groups,
+    zero_grad(set_to_none=False) and a closure."""
     torch.manual_seed(0)
-    ours, theirs = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
-    theirs.load_state_dict(ours.state_dict())
+    model_ours, model_theirs = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    model_theirs.load_state_dict(model_ours.state_dict())
     x, y = torch.randn(16, 5), torch.randn(16, 3)
-    opt_ours, opt_theirs = Adam(ours.parameters(), lr=3e-3), torch.optim.Adam(theirs.parameters(), lr=3e-3)
-    for _ in range(20):
-        for model, opt in ((ours, opt_ours), (theirs, opt_theirs)):
-            opt.zero_grad()
-            torch.nn.functional.mse_loss(model(x), y).backward()
-            opt.step()
-    for a, b in zip(ours.parameters(), theirs.parameters()):
-        torch.testing.assert_close(a, b)
+    pairs = [(model_ours, ours(model_ours.parameters())), (model_theirs, theirs(model_theirs.parameters()))]
+    for step in range(30):
+        losses = []
+        for model, opt in pairs:
+            if step == 10:
+                opt.param_groups[0]["lr"] *= 0.5
+            opt.zero_grad(set_to_none=step % 2 == 0)
+
+            def closure(model=model):
+                loss = torch.nn.functional.mse_loss(model(x), y)
+                loss.backward()
+                return loss
+
+            losses.append(opt.step(closure) if step % 3 == 0 else (closure(), opt.step())[0])
+        torch.testing.assert_close(losses[0], losses[1])
+    for a, b in zip(model_ours.parameters(), model_theirs.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_course_optimizers_skip_parameters_without_gradients():
+    frozen, moving = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
+    opt = Adam([frozen, moving], lr=0.1)
+    (moving ** 2).sum().backward()
+    opt.step()
+    assert torch.equal(frozen, torch.ones(3)) and (moving < 1).all()
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
 

@@ -98,3 +98,39 @@ def test_the_zygote_preloads_what_probes_import_lazily_but_never_next_to_a_ban()
     assert plain == ["autograder.checks.vae.probes", "torch", "sklearn.datasets", "torch._dynamo"]
     ban = Session(Isolation("none", "test"), [run("gmm", "import numpy\n", banned=("sklearn.mixture",))]).preload()
     assert "sklearn.datasets" not in ban and "torch._dynamo" in ban
+
+
+def test_the_grader_and_the_training_probes_import_neither_torch_dynamo_nor_scikit_learn():
+    """What each would pay again and again (about 1.2 and 1.0 CPU-s): the reference's placement is not run on the
+    meta device (no judge reads it), the course's training loops use genmodels.optim rather than torch.optim, and
+    the digits and the two moons are made without scikit-learn. Only the sandbox's zygote imports torch._dynamo,
+    once, for the students' meta-device checks; only gmm's judge imports scikit-learn, its referee by design."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from autograder.checking import Evidence, load_checks
+from autograder.config import load_course
+from autograder.grading import _reference_module, probe_inputs, reference_outputs, reference_path, run_in_process
+from autograder.sandboxed.probekit import placement_not_judged
+
+for exercise in load_course('course.yml').exercises:
+    if exercise.id == 'gmm':
+        continue
+    checks, names, seed = load_checks(exercise.id), load_checks(exercise.id).probe_names(), 5
+    reference = reference_outputs('.', exercise.id, exercise.module_name, 'cpu', seed)
+    inputs = probe_inputs(checks, names, seed, reference_path('.', exercise.id, exercise.module_name))
+    with placement_not_judged():  # the training probes and the judges, as the sandbox's child and the grader run them
+        student = run_in_process(checks, _reference_module('.', exercise.id, exercise.module_name), names, inputs)
+    for check in checks.checks:
+        ref = reference[check.probe].values if check.probe in reference else {}
+        outcome = student[check.probe]
+        verdict = check.verdict(Evidence(inputs[check.probe], outcome.values, outcome.types, ref))
+        assert verdict.fraction == 1.0, (exercise.id, check.name, verdict.feedback)
+print(sorted(m for m in ('torch._dynamo', 'sklearn', 'sympy') if m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

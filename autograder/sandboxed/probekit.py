@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import traceback
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -69,9 +70,9 @@ class ProbeSet:
     """The probes of one exercise, in the order they run."""
 
     probes: dict = field(default_factory=dict)
-    # Modules its probes import lazily (scikit-learn's datasets; torch._dynamo, which building the first torch.optim
-    # optimizer imports, about a second): the sandbox's zygote imports them once, so each exercise's child does not
-    # pay for them (never in a sandbox whose exercises ban anything in the same package).
+    # Modules its probes import lazily (torch._dynamo, which PyTorch's meta kernels import on first use, about 1.2 s):
+    # the sandbox's zygote imports them once, so each exercise's child does not pay for them (never in a sandbox
+    # whose exercises ban anything in the same package).
     warm_imports: tuple = ()
 
     def probe(self, inputs=None, time_s=None, reference=True, stand_ins=(), max_output_bytes=None, trials=None):
@@ -250,6 +251,28 @@ def given_stand_ins(module, inputs, variants: dict, run, stand_ins: dict, trials
 # ---------------------------------------------------------------- device placement without a GPU
 
 
+_PLACEMENT_JUDGED = ContextVar("placement_judged", default=True)
+
+
+@contextmanager
+def placement_not_judged():
+    """While the trusted side runs the reference: `meta_result` answers "meta" without calling.
+
+    No judge reads the reference's placement, and PyTorch's meta kernels import torch._dynamo on first use
+    (about 1.2 s of CPU) in whichever process runs them: the grader need not pay it for nothing.
+    """
+    token = _PLACEMENT_JUDGED.set(False)
+    try:
+        yield
+    finally:
+        _PLACEMENT_JUDGED.reset(token)
+
+
+def placement_judged() -> bool:
+    """False while the trusted side runs the reference (`placement_not_judged`): a probe's own device checks skip."""
+    return _PLACEMENT_JUDGED.get()
+
+
 def meta_result(call) -> str:
     """Where `call()`'s result lives when its inputs are on PyTorch's `meta` device, as plain data.
 
@@ -257,6 +280,8 @@ def meta_result(call) -> str:
     when it raised — a tensor created on the CPU inside the function cannot meet a meta tensor, exactly as
     it cannot meet a CUDA tensor, so device mistakes show on a machine without a GPU.
     """
+    if not placement_judged():
+        return "meta"
     from torch.distributions import Distribution
 
     validating = Distribution._validate_args

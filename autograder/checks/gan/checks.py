@@ -15,6 +15,7 @@ from autograder.checks.diagnostics import describe_difference, smallest_case
 from autograder.checks.gan import probes
 from autograder.checks.judging import (as_array, as_float, close, judge_dtypes, judge_given, named_mistake,
                                        require_finite)
+from genmodels.optim import SGD
 
 CHECKS = CheckSet("autograder.checks.gan.probes")
 
@@ -223,8 +224,8 @@ def _replay(inputs, variant):
 
     d_loss_fn, g_loss_fn = _reference_losses(variant)
     generator, discriminator = make_mlp_gan(MLPGANConfig(**probes.STEP_MODEL), seed=7)
-    g_opt = torch.optim.SGD(generator.parameters(), lr=probes.STEP_LR)
-    d_opt = torch.optim.SGD(discriminator.parameters(), lr=probes.STEP_LR)
+    g_opt = SGD(generator.parameters(), lr=probes.STEP_LR)  # the probe's optimizer: the same arithmetic
+    d_opt = SGD(discriminator.parameters(), lr=probes.STEP_LR)
     zero_d = not (variant.get("no_zero_grad") or variant.get("no_zero_grad_d"))
     zero_g = not (variant.get("no_zero_grad") or variant.get("no_zero_grad_g"))
 

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 
 from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_ins, meta_result, unpack
+from genmodels.optim import SGD
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
-PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what a first torch.optim optimizer imports
+PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what the meta-device checks (meta_result) import
 
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
@@ -121,7 +122,7 @@ def gradients(gan, inputs, device):
 # ---------------------------------------------------------------- gan_train_step
 
 
-class _Recording(torch.optim.SGD):
+class _Recording(SGD):
     """Plain SGD that also records, at each step(), which optimizer stepped and the generator's parameters."""
 
     def __init__(self, params, lr, tag, log, generator):

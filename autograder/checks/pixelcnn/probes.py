@@ -13,11 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.sandboxed.probekit import ContractError, ProbeSet, behaves_as_expected, given_stand_ins, meta_result
+from autograder.sandboxed.probekit import (ContractError, ProbeSet, behaves_as_expected, given_stand_ins, meta_result,
+                                         placement_judged)
 
 KIT_PACKAGES = ["genmodels"]  # the smoke test's model definition and training loop
 
-PROBES = ProbeSet(warm_imports=("sklearn.datasets", "torch._dynamo"))  # digits(); a first optimizer
+PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what the meta-device checks (meta_result) import
 
 KERNEL_SIZES = (1, 3, 5, 7)
 # (in_channels, out_channels, kernel_size, mask_type, extra conv kwargs)
@@ -301,6 +302,8 @@ class _Witness(nn.Module):
 
 def _devices_seen(pixelcnn, device):
     """sample(model, ..., device=device) with the model's parameter on the CPU: the images must be made on `device`."""
+    if not placement_judged():
+        return device.type  # the reference's placement (as meta_result's)
     witness = _Witness()
     try:
         with torch.no_grad():
