@@ -14,6 +14,7 @@ import concurrent.futures
 import functools
 import importlib
 import importlib.util
+import itertools
 import math
 import secrets
 import threading
@@ -284,36 +285,79 @@ def _judge(pending: _Pending, report: RunReport) -> None:
     result.checks = _scaled_results(exercise, checks, [(f, found.relabel(text)) for f, text in verdicts])
 
 
+def _bans(item) -> tuple:
+    return tuple(sorted(item.exercise.banned_imports))
+
+
+def _names_any(source: str, modules) -> bool:
+    """Whether the source mentions the top-level package of any of `modules` anywhere (imports, strings, comments)."""
+    return any(module.split(".")[0] in source for module in modules)
+
+
+def _cost(item) -> float:
+    """An exercise's expected share of a sandbox's time: its probes' time limits (1 s for those without one)."""
+    return sum(item.checks.probes[name].time_s or 1.0 for name in item.names)
+
+
+def sandbox_plan(pending: list) -> dict:
+    """Banned modules of a sandbox -> the exercises it runs: as few sandboxes as the bans allow, their work balanced.
+
+    Each distinct non-empty set of banned modules gets a sandbox (one sandbox in all when nothing is banned).
+    An exercise that bans less than a sandbox does joins it if its file never names the extra modules (they are
+    refused there too): the least loaded such sandbox, largest exercises first, so the sandboxes, each serving
+    its exercises one after another, run side by side for about as long. An exercise that imports one of them
+    anyway (by a computed name) is graded again in a sandbox of its own bans (`_run_sandboxed`).
+    """
+    sets = sorted({_bans(item) for item in pending if _bans(item)}) or [()]
+    plan, load = {bans: [] for bans in sets}, dict.fromkeys(sets, 0.0)
+    for item in sorted(pending, key=_cost, reverse=True):
+        own = _bans(item)
+        hosts = [bans for bans in sets
+                 if set(own) <= set(bans) and not _names_any(item.found.source, set(bans) - set(own))]
+        bans = min(hosts, key=load.__getitem__) if hosts else own
+        plan.setdefault(bans, []).append(item)
+        load[bans] = load.get(bans, 0.0) + _cost(item)
+    return {bans: items for bans, items in plan.items() if items}
+
+
+def _banned_by_own_rules(item, module: str) -> bool:
+    return any(module == ban or module.startswith(ban + ".") for ban in item.exercise.banned_imports)
+
+
 def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed, no_isolation: bool,
                    protect) -> None:
-    """Run every pending exercise in sandboxes (one per set of banned modules, in parallel) and judge it.
+    """Run every pending exercise in sandboxes (`sandbox_plan`, in parallel) and judge it.
 
     While the sandboxes start (interpreter and PyTorch imports, paid once per sandbox), this thread
     computes the reference outputs on the same secret inputs.
     """
     level = isolation_for(root, no_isolation, protect)
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
-    groups: dict = {}
-    for item in pending:
-        groups.setdefault(tuple(sorted(item.exercise.banned_imports)), []).append(item)
     reports = {}
 
-    def serve(items):
+    def serve(bans, items):
         runs = [item.run(course, item.found.source) for item in items]
-        with Session(level, runs, device, course_banned) as session:
+        with Session(level, runs, device, course_banned, banned=bans) as session:
             for item, run in zip(items, runs):
                 reports[item.exercise.id] = run_exercise(session, run)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="sandbox") as pool:
-        futures = [pool.submit(serve, items) for items in groups.values()]
+    plan = sandbox_plan(pending)
+    in_turn = [item for row in itertools.zip_longest(*plan.values()) for item in row if item is not None]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(plan)), thread_name_prefix="sandbox") as pool:
+        futures = [pool.submit(serve, bans, items) for bans, items in plan.items()]
         try:
-            for item in pending:
+            for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
                 _compute_reference(item, root, device, seed)
         finally:
             for item in pending:
                 item.ready.set()
         for future in futures:
             future.result()
+    # Refused a module only its host sandbox bans: graded again where only its own bans apply.
+    again = [item for item in pending if reports[item.exercise.id].banned
+             and not _banned_by_own_rules(item, reports[item.exercise.id].banned)]
+    for item in again:
+        serve(_bans(item), [item])
     for item in pending:
         _judge(item, reports[item.exercise.id])
 

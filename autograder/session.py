@@ -112,13 +112,18 @@ class ZygoteGone(RuntimeError):
 
 
 class Session:
-    """A sandbox serving the runs of exercises that share the same banned modules (use as a context manager)."""
+    """A sandbox serving the runs of exercises, refusing the same banned modules to each (use as a context manager)."""
 
-    def __init__(self, isolation, runs, device="cpu", course_banned=()):
+    def __init__(self, isolation, runs, device="cpu", course_banned=(), banned=None):
+        """`banned`: the modules refused to every exercise it runs (default: the runs' own, which must agree); each
+        run's own banned modules must be among them."""
         self.isolation, self.runs, self.device = isolation, list(runs), device
-        self.banned = tuple(sorted({m for run in self.runs for m in run.banned}))
-        if any(tuple(sorted(run.banned)) != self.banned for run in self.runs):
-            raise ValueError("one session serves only exercises with the same banned modules")
+        own = {tuple(sorted(run.banned)) for run in self.runs}
+        if banned is None and len(own) > 1:
+            raise ValueError("exercises with different banned modules need the session's `banned` given")
+        self.banned = tuple(sorted(banned if banned is not None else own.pop() if own else ()))
+        if any(not set(run.banned) <= set(self.banned) for run in self.runs):
+            raise ValueError("a session runs only exercises whose banned modules it refuses too")
         self.course_banned = tuple(course_banned)
         self.stack = ExitStack()
         self.started = None  # sandbox.Sandboxed of the zygote
@@ -257,7 +262,7 @@ class Session:
             "student": f"{self.kit_in}/exercises/{run.exercise_id}/{run.module_name}.py",
             "inputs": f"{self.kit_in}/exercises/{run.exercise_id}/inputs",
             "out": f"{self.box_in}/out", "cwd": self.box_in,
-            "run": list(names), "device": self.device, "banned": list(run.banned),
+            "run": list(names), "device": self.device, "banned": list(self.banned),
             "limits": {"open_files": limits.open_files, "file_bytes": limits.files_mib << 20},
         }
         try:

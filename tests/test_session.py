@@ -3,6 +3,7 @@ does costs only that exercise's checks, and no exercise sees another's state. In
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -134,3 +135,53 @@ print(sorted(m for m in ('torch._dynamo', 'sklearn', 'sympy') if m in sys.module
                           env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _pending(exercise_id, source):
+    """What `sandbox_plan` reads of an exercise on its way to a sandbox."""
+    course = load_course(ROOT / "course.yml")
+    checks = load_checks(exercise_id)
+    return SimpleNamespace(exercise=course.exercise(exercise_id), checks=checks, names=checks.probe_names(),
+                           found=SimpleNamespace(source=source))
+
+
+def test_exercises_share_the_sandboxes_their_bans_allow_and_balance_them():
+    from autograder.grading import sandbox_plan
+
+    sources = {e.id: (ROOT / "solutions" / e.id / f"{e.module_name}.py").read_text(encoding="utf-8")
+               for e in load_course(ROOT / "course.yml").exercises}
+    plan = sandbox_plan([_pending(name, source) for name, source in sources.items()])
+    placed = {bans: sorted(item.exercise.id for item in items) for bans, items in plan.items()}
+    assert sorted(placed) == [("sklearn.mixture",), ("torchvision",)]  # two sandboxes, not one per ban set
+    assert "gmm" in placed[("sklearn.mixture",)] and {"pixelcnn", "pixelrnn"} <= set(placed[("torchvision",)])
+    assert sorted(sum(placed.values(), [])) == sorted(sources)
+    assert min(len(p) for p in placed.values()) >= 3  # the exercises without bans are shared out
+    # A file that names a module a sandbox bans is never placed there; with nothing banned, one sandbox.
+    named = sandbox_plan([_pending("pixelrnn", sources["pixelrnn"]),
+                          _pending("iwae", "import torchvision\n" + sources["iwae"])])
+    assert {bans: [i.exercise.id for i in items] for bans, items in named.items()} == {
+        ("torchvision",): ["pixelrnn"], (): ["iwae"]}
+    alone = sandbox_plan([_pending("iwae", sources["iwae"]), _pending("autoencoder", sources["autoencoder"])])
+    assert list(alone) == [()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_exercise_refused_a_module_only_its_host_bans_is_graded_again_under_its_own_bans(mode, course, tmp_path):
+    """pixelrnn bans torchvision; autoencoder, which does not, shares its sandbox unless its file names it. One that
+    imports it by a computed name is graded again where torchvision is allowed: full marks; pixelrnn's own import of
+    it still costs its checks."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    computed = "import importlib\nimportlib.import_module('torch' + 'vision')\n"
+    (folder / "autoencoder.py").write_text(computed + SOURCES["autoencoder"], encoding="utf-8")
+    pixelrnn = (ROOT / "solutions" / "pixelrnn" / "pixelrnn.py").read_text(encoding="utf-8")
+    (folder / "pixelrnn.py").write_text(computed + pixelrnn, encoding="utf-8")
+    graded = grade(course, folder, mode, tmp_path / "r.json", exercise=("autoencoder", "pixelrnn"))
+    assert_contained(graded, token())
+    scores = {}
+    for test in graded.results["tests"]:
+        name = test["name"].split(":")[0]
+        scores[name] = scores.get(name, 0.0) + test["score"]
+    assert scores["autoencoder"] == pytest.approx(5.0), graded.results["output"]
+    assert scores["pixelrnn"] == 0, graded.results["output"]
+    assert "torchvision" in json.dumps(graded.results)
