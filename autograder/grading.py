@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import importlib
 import importlib.util
 import itertools
 import math
+import queue
 import secrets
 import threading
 import time
@@ -30,7 +30,7 @@ from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, RunReport, run_exercise
-from autograder.session import ExerciseRun, Session
+from autograder.session import ExerciseRun, Session, kit_packages
 from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
@@ -198,23 +198,34 @@ def _all_zero(exercise, checks, message):
 
 @dataclass
 class _Pending:
-    """An exercise whose file was found and passed the static checks, on its way through the sandbox."""
+    """An exercise whose file was found and passed the static checks, on its way through the sandbox.
+
+    Its sandbox starts before its checks, inputs and reference outputs exist (`loaded`, `ready`): the grader
+    computes those while the sandbox imports PyTorch.
+    """
 
     exercise: Exercise
-    checks: CheckSet
     result: ExerciseResult
     found: object  # submission.Located
-    names: list
-    inputs: dict
+    limits: object  # config.Limits
+    checks: CheckSet | None = None
+    names: list = field(default_factory=list)
+    inputs: dict = field(default_factory=dict)
     reference: dict = field(default_factory=dict)
     schemas: dict = field(default_factory=dict)
+    loaded: threading.Event = field(default_factory=threading.Event)  # checks, names and inputs (or a failure)
     ready: threading.Event = field(default_factory=threading.Event)  # reference and schemas computed
 
-    def run(self, course: Course, module_source: str) -> ExerciseRun:
-        extra = getattr(importlib.import_module(self.checks.probes_module), "KIT_PACKAGES", ())
-        return ExerciseRun(self.exercise.id, self.exercise.module_name, module_source, self.checks.probes,
-                           self.names, self.inputs, course.limits_for(self.exercise), _Schemas(self),
-                           tuple(sorted(self.exercise.banned_imports)), tuple(extra))
+    def run(self) -> ExerciseRun:
+        """What its sandbox needs to start; `fill` adds the probes and inputs once they exist."""
+        return ExerciseRun(self.exercise.id, self.exercise.module_name, self.found.source, None, [], {}, self.limits,
+                           _Schemas(self), tuple(sorted(self.exercise.banned_imports)), kit_packages(self.exercise.id))
+
+    def fill(self, run: ExerciseRun) -> None:
+        self.loaded.wait()
+        if self.checks is None:
+            raise RuntimeError(f"the grader could not prepare the checks of {self.exercise.id}")
+        run.probes, run.names, run.inputs = self.checks.probes, self.names, self.inputs
 
 
 class _Schemas:
@@ -228,13 +239,15 @@ class _Schemas:
         return self.pending.schemas.get(name, default)
 
 
-def _prepare(course: Course, root: Path, exercise: Exercise, folder: Path, seed) -> tuple[ExerciseResult, _Pending | None]:
-    """Locate the student's file and check it without running it; (the final result, None) when that fails."""
-    checks = load_checks(exercise.id)
+def _locate(course: Course, exercise: Exercise, folder: Path) -> tuple[ExerciseResult, _Pending | None]:
+    """Locate the student's file and check it without running it; (the final result, None) when that fails.
+
+    Imports nothing of the exercise's checks (nor PyTorch) unless the file fails here.
+    """
     result = ExerciseResult(exercise.id, exercise.title)
     found = locate(folder, exercise.module_name)
     if found.problem:
-        result.checks = _all_zero(exercise, checks, found.problem)
+        result.checks = _all_zero(exercise, load_checks(exercise.id), found.problem)
         return result, None
     result.notes.append(f"graded {found.origin}")
     result.notes.extend(found.notes)
@@ -245,11 +258,21 @@ def _prepare(course: Course, root: Path, exercise: Exercise, folder: Path, seed)
             module, line = banned[0]
             problem = f"{found.origin} imports {module} ({found.where(line)}), which this exercise does not allow"
     if problem:
-        result.checks = _all_zero(exercise, checks, problem)
+        result.checks = _all_zero(exercise, load_checks(exercise.id), problem)
         return result, None
-    names = checks.probe_names()
-    inputs = probe_inputs(checks, names, seed, reference_path(root, exercise.id, exercise.module_name))
-    return result, _Pending(exercise, checks, result, found, names, inputs)
+    return result, _Pending(exercise, result, found, course.limits_for(exercise))
+
+
+def _load(pending: _Pending, root: Path, seed) -> None:
+    """The exercise's checks and its probes' inputs from the secret seed."""
+    try:
+        checks = load_checks(pending.exercise.id)
+        pending.names = checks.probe_names()
+        pending.inputs = probe_inputs(checks, pending.names, seed,
+                                      reference_path(root, pending.exercise.id, pending.exercise.module_name))
+        pending.checks = checks
+    finally:
+        pending.loaded.set()  # a failure here is the grader's own: raised by the caller, not waited for forever
 
 
 def _compute_reference(pending: _Pending, root: Path, device: str, seed) -> None:
@@ -295,8 +318,8 @@ def _names_any(source: str, modules) -> bool:
 
 
 def _cost(item) -> float:
-    """An exercise's expected share of a sandbox's time: its probes' time limits (1 s for those without one)."""
-    return sum(item.checks.probes[name].time_s or 1.0 for name in item.names)
+    """An exercise's expected share of a sandbox's time: the time limit course.yml gives it."""
+    return item.limits.time_s
 
 
 def sandbox_plan(pending: list) -> dict:
@@ -333,13 +356,16 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
     """
     level = isolation_for(root, no_isolation, protect)
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
-    reports = {}
+    reports, settled = {}, queue.Queue()
 
     def serve(bans, items):
-        runs = [item.run(course, item.found.source) for item in items]
+        runs = [item.run() for item in items]
         with Session(level, runs, device, course_banned, banned=bans) as session:
+            session.start()  # the sandbox imports PyTorch and the probes while this process makes the inputs
             for item, run in zip(items, runs):
+                item.fill(run)
                 reports[item.exercise.id] = run_exercise(session, run)
+                settled.put(item)
 
     plan = sandbox_plan(pending)
     in_turn = [item for row in itertools.zip_longest(*plan.values()) for item in row if item is not None]
@@ -347,25 +373,43 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
         futures = [pool.submit(serve, bans, items) for bans, items in plan.items()]
         try:
             for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
+                _load(item, root, seed)
+            for item in in_turn:
                 _compute_reference(item, root, device, seed)
         finally:
             for item in pending:
+                item.loaded.set()
                 item.ready.set()
+        again = []
+        for _ in pending:  # judged as they come back, while the sandboxes go on
+            item = _next_settled(settled, futures)
+            report = reports[item.exercise.id]
+            if report.banned and not _banned_by_own_rules(item, report.banned):
+                again.append(item)  # refused a module only its host sandbox bans: again, under its own bans
+            else:
+                _judge(item, report)
         for future in futures:
             future.result()
-    # Refused a module only its host sandbox bans: graded again where only its own bans apply.
-    again = [item for item in pending if reports[item.exercise.id].banned
-             and not _banned_by_own_rules(item, reports[item.exercise.id].banned)]
     for item in again:
         serve(_bans(item), [item])
-    for item in pending:
         _judge(item, reports[item.exercise.id])
+
+
+def _next_settled(settled: queue.Queue, futures):
+    """The next exercise a sandbox finished; raises what a sandbox's thread raised (the grader's own failure)."""
+    while True:
+        try:
+            return settled.get(timeout=0.05)
+        except queue.Empty:
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    raise future.exception()
 
 
 def grade_exercise(course: Course, root: Path, exercise: Exercise, folder: Path, device="cpu", *,
                    seed: int | None = None, no_isolation: bool = False, protect=()) -> ExerciseResult:
     """Grade one exercise of the submission unpacked in `folder` (see `grade_submission` for the options)."""
-    result, pending = _prepare(course, root, exercise, folder, seed)
+    result, pending = _locate(course, exercise, folder)
     if pending is not None:
         _run_sandboxed(course, root, [pending], device, seed, no_isolation, protect)
     return result
@@ -391,8 +435,10 @@ def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=
     sandbox may read (e.g. a folder of other students' submissions, the results folder).
     Raises `isolation.IsolationRefused` before grading anything when student code cannot be isolated.
 
-    Exercises that ban the same modules share one sandbox, whose interpreter and PyTorch start once
-    (see `autograder.session`); each exercise still runs in a fresh child with its own limits.
+    Exercises share a few sandboxes (`sandbox_plan`: one per distinct set of banned modules), whose
+    interpreter and PyTorch start once, while this process makes the inputs and the reference's outputs
+    (see `autograder.session`); each exercise still runs in a fresh child with its own limits, and is
+    judged as soon as it comes back.
     """
     started = time.monotonic()
     exercises = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
@@ -403,7 +449,7 @@ def grade_submission(course: Course, root: Path, submission: Path, exercise_ids=
         for exercise in exercises:
             if progress:
                 progress(exercise)
-            result, waiting = _prepare(course, root, exercise, folder, seed)
+            result, waiting = _locate(course, exercise, folder)
             results.append(result)
             pending += [waiting] if waiting else []
         if pending:

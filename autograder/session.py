@@ -14,6 +14,7 @@ sandbox for what is left.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ import numpy as np
 from autograder import isolation as isolation_levels
 from autograder import file_limits, safe_io, sandbox, sandbox_users, scratch, static, watchdog
 from autograder.config import Limits
+from autograder.sandboxed.zygote import holds_banned
 
 ENGINE = Path(__file__).resolve().parent
 PRELOADABLE = ("numpy", "scipy", "torch", "torchvision", "matplotlib")  # what the zygote may import for students
@@ -69,7 +71,7 @@ def _copy_into_kit(kit: Path, relative: str) -> None:
 
 
 def build_kit(kit: Path, runs) -> None:
-    """The runner, every exercise's probes and helper packages, inputs and student file (read-only)."""
+    """The runner, every exercise's probes and helper packages, student file and the inputs known yet (read-only)."""
     for relative in ("autograder/__init__.py", "autograder/sandboxed", "autograder/checks/__init__.py"):
         _copy_into_kit(kit, relative)
     for run in runs:
@@ -79,9 +81,26 @@ def build_kit(kit: Path, runs) -> None:
         folder = kit / "exercises" / run.exercise_id
         (folder / "inputs").mkdir(parents=True)
         (folder / f"{run.module_name}.py").write_text(run.source, encoding="utf-8")
-        for name in run.names:
-            arrays = {k: np.asarray(v) for k, v in (run.inputs.get(name) or {}).items()}
-            np.savez(folder / "inputs" / f"{name}.npz", **arrays)
+        write_inputs(kit, run)
+
+
+def write_inputs(kit: Path, run) -> bool:
+    """Each of the run's probes' inputs as kit/exercises/<id>/inputs/<probe>.npz; whether there were any to write."""
+    folder = kit / "exercises" / run.exercise_id / "inputs"
+    for name in run.names:
+        arrays = {k: np.asarray(v) for k, v in (run.inputs.get(name) or {}).items()}
+        np.savez(folder / f"{name}.npz", **arrays)
+    return bool(run.names)
+
+
+def kit_packages(exercise_id: str) -> tuple:
+    """The helper packages an exercise's probes need in the sandbox (their `KIT_PACKAGES`), read from the probes'
+    source: importing them would import PyTorch, which the sandbox should be importing meanwhile."""
+    tree = ast.parse((ENGINE / "checks" / exercise_id / "probes.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "KIT_PACKAGES" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    return ()
 
 
 def _stub(kit: Path, module: str) -> str:
@@ -135,6 +154,7 @@ class Session:
         self.last_exit = None
         self.startups = 0
         self.uid = None
+        self.inputs_written = {run.exercise_id for run in self.runs if run.names}  # by build_kit
 
     # ------------------------------------------------------------ set-up and tear-down
 
@@ -192,7 +212,7 @@ class Session:
         argv = ["python", "-I", "-u", "-c",
                 f"import os, sys; os.chdir({self.box_in!r}); sys.path.insert(0, {self.kit_in!r}); "
                 "from autograder.sandboxed.zygote import main; os._exit(main())",
-                "--commands-fd", str(theirs.fileno()), "--preload", preload]
+                "--commands-fd", str(theirs.fileno()), "--preload", preload, "--banned", ",".join(self.banned)]
         try:
             self.started = sandbox.start(self.isolation, self.launch, argv, 64 * 1024, pass_fds=(theirs.fileno(),))
         finally:
@@ -213,22 +233,15 @@ class Session:
         self.zygote_pid = self._find_zygote()
 
     def preload(self) -> list[str]:
-        """Modules the zygote imports once: the probes, the heavy packages the students import, and what the probes
-        import lazily (`ProbeSet.warm_imports`).
+        """Modules the zygote imports once: the probes (and what they import lazily, `ProbeSet.warm_imports`, which
+        the zygote finds in them) and the heavy packages the students import.
 
         Of the students' imports only top-level packages of `PRELOADABLE` (never a submodule a student names: some
         run code on import); none that is or holds a banned module (a module already imported would get past the ban).
         """
         roots = {name.split(".")[0] for run in self.runs for name in static.imported_modules(run.source)}
-        wanted = [root for root in PRELOADABLE if root in roots]
-        warm = dict.fromkeys(name for run in self.runs for name in getattr(run.probes, "warm_imports", ()))
-        wanted += [name for name in warm if name not in wanted]
-        return [*(run.probes_module for run in self.runs), *(name for name in wanted if not self._holds_banned(name))]
-
-    def _holds_banned(self, module: str) -> bool:
-        """Whether importing `module` imports (or could import) one of the banned modules: same top-level package."""
-        root = module.split(".")[0]
-        return any(b == root or b.startswith(root + ".") for b in self.banned)
+        wanted = [root for root in PRELOADABLE if root in roots and not holds_banned(root, self.banned)]
+        return [*(run.probes_module for run in self.runs), *wanted]
 
     def _find_zygote(self) -> int:
         for pid in sorted(self.started.watch.pids(), reverse=True):
@@ -328,11 +341,15 @@ class Session:
         _clear(self.box)
 
     def prepare_run(self, run: ExerciseRun) -> None:
-        """An empty box (the run's working folder) with a fresh out/ for the outputs, given to the uid.
+        """The run's inputs in the kit (when they came after the sandbox started), and an empty box (the run's
+        working folder) with a fresh out/ for the outputs, given to the uid.
 
         The box is a folder of ours (its parent is root's), so no link the student planted can redirect this;
         every process of the sandbox but the zygote is dead when it runs.
         """
+        if run.exercise_id not in self.inputs_written and write_inputs(self.kit, run):
+            scratch.seal_kit(self.kit, self.uid)
+            self.inputs_written.add(run.exercise_id)
         _clear(self.box)
         (self.box / "out").mkdir()
         if self.uid is not None:

@@ -89,16 +89,32 @@ def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
     assert all(outcome.ok for report in reports for outcome in report.outcomes.values())
 
 
-def test_the_zygote_preloads_what_probes_import_lazily_but_never_next_to_a_ban():
-    """warm_imports are imported once per sandbox, except where the sandbox's exercises ban a module of that package."""
+def test_the_zygote_preloads_the_probes_and_students_packages_but_never_next_to_a_ban():
     def run(exercise, source, banned=()):
-        probes = SimpleNamespace(warm_imports=("sklearn.datasets", "torch._dynamo"))
-        return ExerciseRun(exercise, exercise, source, probes, [], {}, Limits(), banned=tuple(banned))
+        return ExerciseRun(exercise, exercise, source, None, [], {}, Limits(), banned=tuple(banned))
 
-    plain = Session(Isolation("none", "test"), [run("vae", "import torch\n")]).preload()
-    assert plain == ["autograder.checks.vae.probes", "torch", "sklearn.datasets", "torch._dynamo"]
-    ban = Session(Isolation("none", "test"), [run("gmm", "import numpy\n", banned=("sklearn.mixture",))]).preload()
-    assert "sklearn.datasets" not in ban and "torch._dynamo" in ban
+    plain = Session(Isolation("none", "test"), [run("vae", "import torch\nimport torchvision.io\n")]).preload()
+    assert plain == ["autograder.checks.vae.probes", "torch", "torchvision"]
+    ban = Session(Isolation("none", "test"), [run("pixelcnn", "import torch, torchvision\n", ("torchvision",))])
+    assert ban.preload() == ["autograder.checks.pixelcnn.probes", "torch"]
+
+
+def test_the_zygote_warms_what_probes_import_lazily_but_never_next_to_a_ban(tmp_path):
+    """A probes module's ProbeSet(warm_imports=...) is imported once in the zygote, except a module of a package that
+    holds a banned module."""
+    import subprocess
+    import sys
+
+    (tmp_path / "some_probes.py").write_text(
+        "from autograder.sandboxed.probekit import ProbeSet\n"
+        "PROBES = ProbeSet(warm_imports=('sklearn.datasets', 'email.mime.text'))\n", encoding="utf-8")
+    script = ("import sys\nsys.path[:0] = [{root!r}, {tmp!r}]\nfrom autograder.sandboxed.zygote import preload\n"
+              "print(preload(['some_probes'], {banned!r}), 'sklearn' in sys.modules, 'email.mime.text' in sys.modules)")
+    for banned, expected in (((), "['sklearn.datasets', 'email.mime.text'] True True"),
+                             (("sklearn.mixture",), "['email.mime.text'] False True")):
+        code = script.format(root=str(ROOT), tmp=str(tmp_path), banned=banned)
+        done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.stdout.strip() == expected, done.stderr[-2000:]
 
 
 def test_the_grader_and_the_training_probes_import_neither_torch_dynamo_nor_scikit_learn():
@@ -140,9 +156,8 @@ print(sorted(m for m in ('torch._dynamo', 'sklearn', 'sympy') if m in sys.module
 def _pending(exercise_id, source):
     """What `sandbox_plan` reads of an exercise on its way to a sandbox."""
     course = load_course(ROOT / "course.yml")
-    checks = load_checks(exercise_id)
-    return SimpleNamespace(exercise=course.exercise(exercise_id), checks=checks, names=checks.probe_names(),
-                           found=SimpleNamespace(source=source))
+    exercise = course.exercise(exercise_id)
+    return SimpleNamespace(exercise=exercise, limits=course.limits_for(exercise), found=SimpleNamespace(source=source))
 
 
 def test_exercises_share_the_sandboxes_their_bans_allow_and_balance_them():

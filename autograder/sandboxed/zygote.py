@@ -98,21 +98,43 @@ def serve(commands: socket.socket) -> None:
             return
 
 
+def holds_banned(module: str, banned) -> bool:
+    """Whether importing `module` imports (or could import) one of the `banned` modules: same top-level package."""
+    root = module.split(".")[0]
+    return any(b == root or b.startswith(root + ".") for b in banned)
+
+
+def preload(names, banned=()) -> list[str]:
+    """Import `names`, then what the probes among them import lazily (their ProbeSet's `warm_imports`), except what
+    is or holds a banned module (one already imported would get past the ban). Returns the warm imports made."""
+    from autograder.sandboxed.probekit import ProbeSet
+
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except Exception:  # noqa: BLE001 - a student's import fails in its own child, with a message
+            if name.startswith("autograder."):
+                raise
+    warm = dict.fromkeys(lazily for module in modules for value in vars(module).values()
+                         if isinstance(value, ProbeSet) for lazily in value.warm_imports)
+    warm = [name for name in warm if not holds_banned(name, banned)]
+    for name in warm:
+        importlib.import_module(name)
+    return warm
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands-fd", type=int, required=True, help="this end of the grader's Unix socket")
     parser.add_argument("--preload", default="", help="comma-separated modules to import once (the probes)")
+    parser.add_argument("--banned", default="", help="comma-separated modules refused to every exercise here")
     args = parser.parse_args(argv)
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # same-uid student code cannot read our memory or descriptors
     commands = socket.socket(fileno=args.commands_fd)
     importlib.import_module("numpy")  # the point is to pay the imports once
-    for name in filter(None, args.preload.split(",")):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a student's import fails in its own child, with a message
-            if name.startswith("autograder."):
-                raise
+    preload(list(filter(None, args.preload.split(","))), tuple(filter(None, args.banned.split(","))))
     gc.freeze()  # what is imported stays: no child's collections walk it (or copy its pages by touching it)
     commands.sendall(b"ready\n")
     serve(commands)
