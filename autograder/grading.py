@@ -30,7 +30,7 @@ from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
 from autograder.executor import ProbeOutcome, RunReport, run_exercise
-from autograder.session import ExerciseRun, Session, kit_packages
+from autograder.session import STARTUP_S, ExerciseRun, Session, kit_packages
 from autograder.late import kept_fraction
 from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
@@ -349,28 +349,36 @@ def _banned_by_own_rules(item, module: str) -> bool:
 
 def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed, no_isolation: bool,
                    protect) -> None:
-    """Run every pending exercise in sandboxes (`sandbox_plan`, in parallel) and judge it.
+    """Run every pending exercise in sandboxes (`sandbox_plan`, in parallel) and judge it as it comes back.
 
-    While the sandboxes start (interpreter and PyTorch imports, paid once per sandbox), this thread
-    computes the reference outputs on the same secret inputs.
+    The sandboxes start first; while they import PyTorch (paid once per sandbox), this thread imports
+    the checks and makes the inputs from the secret seed and the reference's outputs on them.
     """
     level = isolation_for(root, no_isolation, protect)
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
     reports, settled = {}, queue.Queue()
+    plan = sandbox_plan(pending)
+    spawned = {bans: threading.Event() for bans in plan}  # set once its zygote is on its way (or it failed)
 
     def serve(bans, items):
         runs = [item.run() for item in items]
-        with Session(level, runs, device, course_banned, banned=bans) as session:
-            session.start()  # the sandbox imports PyTorch and the probes while this process makes the inputs
-            for item, run in zip(items, runs):
-                item.fill(run)
-                reports[item.exercise.id] = run_exercise(session, run)
-                settled.put(item)
+        try:
+            with Session(level, runs, device, course_banned, banned=bans) as session:
+                session.spawn()
+                spawned[bans].set()
+                session.await_ready()  # PyTorch and the probes, while this process makes the inputs
+                for item, run in zip(items, runs):
+                    item.fill(run)
+                    reports[item.exercise.id] = run_exercise(session, run)
+                    settled.put(item)
+        finally:
+            spawned[bans].set()
 
-    plan = sandbox_plan(pending)
     in_turn = [item for row in itertools.zip_longest(*plan.values()) for item in row if item is not None]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(plan)), thread_name_prefix="sandbox") as pool:
         futures = [pool.submit(serve, bans, items) for bans, items in plan.items()]
+        for event in spawned.values():  # the sandboxes get going before this thread imports PyTorch (and holds the GIL)
+            event.wait(STARTUP_S)
         try:
             for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
                 _load(item, root, seed)
@@ -391,6 +399,7 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
         for future in futures:
             future.result()
     for item in again:
+        spawned.setdefault(_bans(item), threading.Event())
         serve(_bans(item), [item])
         _judge(item, reports[item.exercise.id])
 

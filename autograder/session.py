@@ -206,6 +206,11 @@ class Session:
 
     def start(self) -> None:
         """Start (or restart) the zygote and wait until it has imported everything."""
+        self.spawn()
+        self.await_ready()
+
+    def spawn(self) -> None:
+        """Start (or restart) the zygote; `await_ready` before the first run."""
         self._stop()
         ours, theirs = socket.socketpair()
         preload = ",".join(self.preload())
@@ -220,6 +225,9 @@ class Session:
         self.commands = ours
         self.child_running = False
         self.startups += 1
+
+    def await_ready(self) -> None:
+        """Wait until the zygote has imported everything; raise if it could not."""
         self.commands.settimeout(STARTUP_S)
         try:
             ready = self.commands.recv(64)
