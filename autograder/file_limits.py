@@ -49,6 +49,29 @@ def release_box(box: Path) -> None:
     _LIBC.umount2(os.fsencode(box), MNT_DETACH)
 
 
+def release_stale_boxes(uid: int) -> list[str]:
+    """Detach the box tmpfs mounts a killed grader left for `uid` (its scratch folders `course-grade-*` go too).
+
+    Run while holding `uid` (`sandbox_users.sandbox_user`): no live grader can be using one. Returns the boxes.
+    """
+    stale = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+            rows = handle.read().splitlines()
+    except OSError:
+        return stale
+    for row in rows:
+        fields, _, rest = row.partition(" - ")
+        point, (kind, _, options) = fields.split()[4], (rest.split() + ["", "", ""])[:3]
+        box = Path(point.replace("\\040", " "))
+        if (kind == "tmpfs" and box.name == "box" and box.parent.name.startswith("course-grade-")
+                and f"uid={uid}" in options.split(",")):
+            release_box(box)
+            shutil.rmtree(box.parent, ignore_errors=True)
+            stale.append(str(box))
+    return stale
+
+
 def box_is_full(box: Path, margin_bytes: int = 64 * 1024) -> bool:
     """Whether the box's file system has (almost) no bytes or no entries left: the kernel refuses the next write."""
     try:

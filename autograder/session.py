@@ -181,6 +181,8 @@ class Session:
             if problem:
                 raise isolation_levels.IsolationRefused(f"exercises {', '.join(r.exercise_id for r in self.runs)}: {problem}")
         self.uid = self.stack.enter_context(sandbox_users.sandbox_user() if dedicated else nullcontext())
+        if self.uid is not None:
+            file_limits.release_stale_boxes(self.uid)  # a grader killed with its box mounted
         folder = Path(tempfile.mkdtemp(prefix="course-grade-"))
         self.stack.callback(shutil.rmtree, folder, True)
         self.box, self.kit = scratch.make_box(folder, self.uid)

@@ -68,6 +68,25 @@ def test_releasing_the_box_leaves_an_empty_folder(tmp_path):
 
 
 @root_only
+def test_a_box_a_killed_grader_left_mounted_is_released_when_its_uid_is_borrowed_again(tmp_path):
+    """Only boxes of that uid: another uid's box (a live grader's) stays."""
+    other = UID + 1
+    boxes = {}
+    for uid in (UID, other):
+        box = tmp_path / f"course-grade-{uid}" / "box"
+        box.mkdir(parents=True)
+        if not file_limits.bounded_box(box, 1 << 20, 50, uid):
+            pytest.skip("this machine does not let the grader mount a tmpfs")
+        boxes[uid] = box
+    try:
+        assert file_limits.release_stale_boxes(UID) == [str(boxes[UID])]
+        assert not boxes[UID].parent.exists() and os.path.ismount(boxes[other])
+    finally:
+        for box in boxes.values():
+            file_limits.release_box(box)
+
+
+@root_only
 def test_a_sandbox_user_cannot_create_files_in_world_writable_folders_but_reaches_paths_through_them():
     if shutil.which("setfacl") is None:
         pytest.skip("setfacl (Debian package acl) is not installed")
