@@ -85,6 +85,9 @@ class CheckSet:
 
     probes_module: str
     checks: list = field(default_factory=list)
+    # Modules its judges import lazily: the grader imports them while the sandboxes run, not after the last
+    # exercise came back (e.g. scikit-learn for gmm's referee, about a second).
+    warm_imports: tuple = ()
 
     def check(self, name, points, probe, visibility="visible"):
         if visibility not in VISIBILITIES:

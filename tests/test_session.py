@@ -200,3 +200,22 @@ def test_an_exercise_refused_a_module_only_its_host_bans_is_graded_again_under_i
     assert scores["autoencoder"] == pytest.approx(5.0), graded.results["output"]
     assert scores["pixelrnn"] == 0, graded.results["output"]
     assert "torchvision" in json.dumps(graded.results)
+
+
+def test_what_judges_import_lazily_is_declared_and_importable():
+    """CheckSet.warm_imports, imported by the grader while the sandboxes run: each is imported by a judge of that
+    exercise, and every lazy import of a judge that costs more than a tenth of a second is declared."""
+    import importlib
+    import re
+
+    declared = {}
+    for exercise in load_course(ROOT / "course.yml").exercises:
+        checks = load_checks(exercise.id)
+        source = (ROOT / "autograder" / "checks" / exercise.id / "checks.py").read_text(encoding="utf-8")
+        lazy = set(re.findall(r"^\s+(?:from|import) (scipy\S*|sklearn\S*)", source, flags=re.M))
+        for module in checks.warm_imports:
+            importlib.import_module(module)
+            assert module.split(".")[0] in source, (exercise.id, module)
+        declared[exercise.id] = lazy - {m for m in lazy if any(m.startswith(w) or w.startswith(m) for w in
+                                                                checks.warm_imports)}
+    assert not any(declared.values()), declared
