@@ -61,7 +61,7 @@ class FlowConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 500  # a fixed number of Adam steps, never a time budget (docs/flows.md): ~2 s on a CPU core
+    steps: int = 500  # a fixed number of Adam steps, never a time budget (docs/flows.md): ~1.2 s on a CPU core
     batch_size: int = 128
     lr: float = 1e-2  # a short budget: larger than the usual 1e-3, stable with tanh-bounded scales
     seed: int = 0  # seeds the initial weights and the batch order
@@ -72,7 +72,9 @@ class SmokeTest:
     """The autograder's two-moons smoke test (budget and data; the pass bar lives in the checks)."""
 
     model: FlowConfig = FlowConfig()
-    train: TrainConfig = TrainConfig()
+    # half the default's steps on twice its batch: the reference reaches about the same held-out NLL (docs/flows.md)
+    # in ~0.6 s of one CPU core instead of ~1.2 s (a step costs about the same at either batch size)
+    train: TrainConfig = TrainConfig(steps=250, batch_size=256)
     n_train: int = 2048
     data_seed: int = 0
     n_test: int = 2000  # held-out points the trusted side scores

@@ -22,9 +22,9 @@ from autograder.checks.judging import as_array, close, judge_meta, named_mistake
 
 CHECKS = CheckSet("autograder.checks.flows.probes")
 
-# Smoke-test pass bar, held-out NLL in nats per point (docs/flows.md): the reference reaches 1.80-2.06
-# over five seeds; one Gaussian fitted to the moons scores 2.84; broken couplings 3.9 and worse.
-SMOKE_BAR_NLL = 2.40
+# Smoke-test pass bar, held-out NLL in nats per point (docs/flows.md): in SMOKE's budget the reference reaches
+# 1.81-2.20 over training seeds 0-15; one Gaussian fitted to the moons scores 2.84; broken couplings 3.9 and worse.
+SMOKE_BAR_NLL = 2.50
 LOG_2PI = math.log(2 * math.pi)
 VALUE_TOL = dict(rtol=1e-7, atol=1e-9)  # float64 throughout
 LOG_DET_TOL = dict(rtol=1e-5, atol=1e-6)  # against a finite-difference Jacobian
@@ -532,5 +532,5 @@ def training_smoke_test(ev):
     from genmodels.flows import SMOKE
 
     return Verdict(0.0, f"after {SMOKE.train.steps} steps the flow trained with your functions has a held-out NLL of "
-                   f"{nll:.2f} nats per point (bar {SMOKE_BAR_NLL}; the reference reaches about 1.9, one Gaussian "
+                   f"{nll:.2f} nats per point (bar {SMOKE_BAR_NLL}; the reference reaches about 2.05, one Gaussian "
                    "2.84): check log_det (its sign, the sum) and flow_log_prob")

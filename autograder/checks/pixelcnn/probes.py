@@ -331,7 +331,8 @@ def smoke(pixelcnn, inputs, device):
     images = inputs["train"].astype(np.float32)
 
     def train():
-        model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, device=device)
+        smoke = course_pixelcnn.SMOKE
+        model = course_pixelcnn.build_and_train(pixelcnn.MaskedConv2d, images, smoke.model, smoke.train, device=device)
         return course_pixelcnn.effective_weights(model)
 
     return given_stand_ins(pixelcnn, inputs, LAYER_RUNS, train, STAND_INS, trials=_mask_trials(device))

@@ -24,11 +24,12 @@ from autograder.checks.vae import probes
 
 CHECKS = CheckSet("autograder.checks.vae.probes", warm_imports=("scipy.stats",))  # what the judges import
 
-# Smoke-test pass bar, in nats per held-out image (docs/vae.md has the reference's measured numbers): the reference
-# reaches 18.9-19.5 (negative ELBO) and 18.2-18.6 (IW) over seeds 0-4; a collapsed posterior scores 25.3 and the best
-# independent-pixel model 25.2, so a VAE whose decoder ignores z cannot pass.
-BAR_NEGATIVE_ELBO = 22.0
-BAR_IW_NLL = 21.5
+# Smoke-test pass bar, in nats per held-out image (docs/vae.md has the reference's measured numbers): after
+# probes.SMOKE_STEPS the reference reaches 20.1-21.5 (negative ELBO) and 19.3-20.7 (IW) over training seeds 0-15; a
+# collapsed posterior scores 25.3 and the best independent-pixel model 25.2, so a VAE whose decoder ignores z cannot
+# pass. Each bar sits about halfway between.
+BAR_NEGATIVE_ELBO = 23.5
+BAR_IW_NLL = 23.0
 COLLAPSED_KL = 0.1  # nats per image: a posterior this close to the prior carries no information about x
 IW_SAMPLES = 64
 KS_BAR = 0.02  # Kolmogorov-Smirnov distance of 36,000 standard-normal draws from N(0, 1): exceeded with p < 1e-12
@@ -484,4 +485,4 @@ def _judge_training(ev):
                                    "(about 25.2 nats). Does the gradient reach the encoder through z "
                                    "(reparameterize differentiable), and is the KL weighted like the log-likelihood?")
     return Verdict(passed / 2, f"the VAE trained with your functions fits held-out digits poorly ({report}); "
-                               "the reference reaches about 19 nats in this budget")
+                               "the reference reaches about 20.5 nats in this budget")

@@ -15,7 +15,7 @@ ELBO_GIVEN = {"given_ll": ("bernoulli_log_likelihood",), "given_kl": ("kl_to_sta
 # the smoke test trains with the student's functions, and again with stand-ins in place of those that differ from
 # the reference's.
 SMOKE_GIVEN = {"given_terms": TERMS, "given_reparameterize": ("reparameterize",), "given_all": ("reparameterize", *TERMS)}
-SMOKE_STEPS = 1000  # Adam steps (docs/vae.md): enough for a VAE that uses its latents to beat any collapsed one
+SMOKE_STEPS = 500  # Adam steps (docs/vae.md): enough for a VAE that uses its latents to beat any collapsed one
 
 
 # ---------------------------------------------------------------- stand-ins (not the answers)
