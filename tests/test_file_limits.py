@@ -69,21 +69,23 @@ def test_releasing_the_box_leaves_an_empty_folder(tmp_path):
 
 @root_only
 def test_a_box_a_killed_grader_left_mounted_is_released_when_its_uid_is_borrowed_again(tmp_path):
-    """Only boxes of that uid: another uid's box (a live grader's) stays."""
-    other = UID + 1
-    boxes = {}
-    for uid in (UID, other):
-        box = tmp_path / f"course-grade-{uid}" / "box"
-        box.mkdir(parents=True)
-        if not file_limits.bounded_box(box, 1 << 20, 50, uid):
-            pytest.skip("this machine does not let the grader mount a tmpfs")
-        boxes[uid] = box
-    try:
-        assert file_limits.release_stale_boxes(UID) == [str(boxes[UID])]
-        assert not boxes[UID].parent.exists() and os.path.ismount(boxes[other])
-    finally:
-        for box in boxes.values():
-            file_limits.release_box(box)
+    """Only boxes of the uid held (no live grader can be using it): another uid's box stays."""
+    first, last = sandbox_users.uid_range()
+    with sandbox_users.sandbox_user() as uid:
+        other = last + 1  # outside the pool: never a live grader's
+        boxes = {}
+        for owner in (uid, other):
+            box = tmp_path / f"course-grade-{owner}" / "box"
+            box.mkdir(parents=True)
+            if not file_limits.bounded_box(box, 1 << 20, 50, owner):
+                pytest.skip("this machine does not let the grader mount a tmpfs")
+            boxes[owner] = box
+        try:
+            assert file_limits.release_stale_boxes(uid) == [str(boxes[uid])]
+            assert not boxes[uid].parent.exists() and os.path.ismount(boxes[other])
+        finally:
+            for box in boxes.values():
+                file_limits.release_box(box)
 
 
 @root_only
