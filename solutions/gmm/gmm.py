@@ -32,9 +32,11 @@ def log_gaussian_pdf(X, mean, cov):
     D = X.shape[1]
     L = np.linalg.cholesky(cov)  # cov = L L^T, (D, D)
     diff = X - mean  # (N, D)
-    # Solve L y = diff^T (L is lower triangular), so that |y|^2 is the Mahalanobis distance.
-    y = solve_triangular(L, diff.T, lower=True)  # (D, N)
-    mahalanobis = np.sum(y**2, axis=0)  # (N,)
+    # (x - mean)^T cov^-1 (x - mean) = |L^-1 (x - mean)|^2. Solve for L^-1 once (a (D, D) triangular
+    # solve, cheap); applying it to all N points is then one matrix product.
+    L_inv = solve_triangular(L, np.eye(D), lower=True)  # (D, D), lower triangular
+    y = diff @ L_inv.T  # (N, D), row n is L^-1 (x_n - mean)
+    mahalanobis = np.einsum("nd,nd->n", y, y)  # (N,) squared length of each row
     log_det = 2.0 * np.sum(np.log(np.diag(L)))  # log |cov|
     return -0.5 * (D * np.log(2.0 * np.pi) + log_det + mahalanobis)
     # END SOLUTION
