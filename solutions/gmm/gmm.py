@@ -57,10 +57,12 @@ def e_step(X, weights, means, covs):
     """
     # BEGIN SOLUTION
     K = len(weights)
-    log_joint = np.stack(  # (N, K): log pi_k + log N(x_n | mu_k, Sigma_k)
-        [np.log(weights[k]) + log_gaussian_pdf(X, means[k], covs[k]) for k in range(K)],
-        axis=1,
-    )
+    # log pi_k + log N(x_n | mu_k, Sigma_k), stacked one component per row and transposed to (N, K): each
+    # component's column stays contiguous in memory, which makes the sums over k below (and the M-step's
+    # resp[:, k]) faster than rows of K numbers would.
+    log_joint = np.stack(
+        [np.log(weights[k]) + log_gaussian_pdf(X, means[k], covs[k]) for k in range(K)]
+    ).T  # (N, K)
     log_px = logsumexp(log_joint, axis=1)  # (N,)
     resp = np.exp(log_joint - log_px[:, None])  # (N, K)
     return resp, float(np.mean(log_px))
