@@ -117,7 +117,7 @@ CASES = [
      "log_gaussian_pdf: values", ["the log-determinant term is missing"]),
     ("gmm", "mahalanobis_not_halved", [(GMM_RETURN, "    return -0.5 * (D * np.log(2.0 * np.pi) + log_det) - mahalanobis\n")],
      "log_gaussian_pdf: values", ["the Mahalanobis term is not halved"]),
-    ("gmm", "cov_not_inverted", [("    mahalanobis = np.sum(y**2, axis=0)  # (N,)\n",
+    ("gmm", "cov_not_inverted", [('    mahalanobis = np.einsum("nd,nd->n", y, y)  # (N,) squared length of each row\n',
                                   '    mahalanobis = np.einsum("nd,de,ne->n", diff, cov, diff)\n')],
      "log_gaussian_pdf: values", ["Σ is used where Σ⁻¹ belongs"]),
     ("gmm", "column_result", [(GMM_RETURN, GMM_RETURN.replace("mahalanobis)", "mahalanobis)[:, None]"))],
