@@ -11,13 +11,16 @@ outputs memorised from an earlier grading earn nothing; the reference runs on th
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
+import gc
 import importlib
 import importlib.util
 import itertools
 import math
 import queue
 import secrets
+import sys
 import threading
 import time
 import zlib
@@ -361,10 +364,15 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
     plan = sandbox_plan(pending)
     spawned = {bans: threading.Event() for bans in plan}  # set once its zygote is on its way (or it failed)
 
-    def serve(bans, items):
+    def sandbox(bans, items) -> tuple:
+        """A session and its runs, made in this thread: both parse Python (kit_packages, Session.preload), which
+        CPython 3.11 cannot do in two threads at once."""
         runs = [item.run() for item in items]
+        return Session(level, runs, device, course_banned, banned=bans), runs
+
+    def serve(bans, items, session, runs):
         try:
-            with Session(level, runs, device, course_banned, banned=bans) as session:
+            with session:
                 session.spawn()
                 spawned[bans].set()
                 session.await_ready()  # PyTorch and the probes, while this process makes the inputs
@@ -377,16 +385,18 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
 
     in_turn = [item for row in itertools.zip_longest(*plan.values()) for item in row if item is not None]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(plan)), thread_name_prefix="sandbox") as pool:
-        futures = [pool.submit(serve, bans, items) for bans, items in plan.items()]
+        futures = [pool.submit(serve, bans, items, *sandbox(bans, items)) for bans, items in plan.items()]
         for event in spawned.values():  # the sandboxes get going before this thread imports PyTorch (and holds the GIL)
             event.wait(STARTUP_S)
         try:
-            for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
-                _load(item, root, seed)
+            with _imports_kept():
+                for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
+                    _load(item, root, seed)
             for item in in_turn:
                 _compute_reference(item, root, device, seed)
-            for module in dict.fromkeys(m for item in pending for m in item.checks.warm_imports):
-                importlib.import_module(module)  # what the judges import, while the sandboxes still run
+            with _imports_kept():
+                for module in dict.fromkeys(m for item in pending for m in item.checks.warm_imports):
+                    importlib.import_module(module)  # what the judges import, while the sandboxes still run
         finally:
             for item in pending:
                 item.loaded.set()
@@ -403,8 +413,27 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
             future.result()
     for item in again:
         spawned.setdefault(_bans(item), threading.Event())
-        serve(_bans(item), [item])
+        serve(_bans(item), [item], *sandbox(_bans(item), [item]))
         _judge(item, reports[item.exercise.id])
+
+
+@contextlib.contextmanager
+def _imports_kept():
+    """No garbage collection while importing (PyTorch, scikit-learn: hundreds of thousands of objects that all stay,
+    walked again by each full collection, ~0.1 s apiece), then those objects are set aside for good (`gc.freeze`).
+
+    Only when something was imported: a process that grades many submissions freezes once, not whatever garbage
+    each later one leaves.
+    """
+    was_enabled, modules = gc.isenabled(), len(sys.modules)
+    gc.disable()
+    try:
+        yield
+    finally:
+        if len(sys.modules) > modules:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _next_settled(settled: queue.Queue, futures):

@@ -155,6 +155,9 @@ class Session:
         self.startups = 0
         self.uid = None
         self.inputs_written = {run.exercise_id for run in self.runs if run.names}  # by build_kit
+        # Parsed here, in the thread that makes the session: CPython 3.11's parser is not safe to run in two
+        # threads at once ("AST constructor recursion depth mismatch"), and the grader imports meanwhile.
+        self.preloads = self.preload()
 
     # ------------------------------------------------------------ set-up and tear-down
 
@@ -215,7 +218,7 @@ class Session:
         """Start (or restart) the zygote; `await_ready` before the first run."""
         self._stop()
         ours, theirs = socket.socketpair()
-        preload = ",".join(self.preload())
+        preload = ",".join(self.preloads)
         argv = ["python", "-I", "-u", "-c",
                 f"import os, sys; os.chdir({self.box_in!r}); sys.path.insert(0, {self.kit_in!r}); "
                 "from autograder.sandboxed.zygote import main; os._exit(main())",
@@ -270,8 +273,7 @@ class Session:
         if self.started is not None:
             self.started.stop()
             self.started = None
-        if self.uid is not None:
-            sandbox_users.remove_leftovers(self.uid)
+        self._remove_leftovers()
 
     # ------------------------------------------------------------ one child
 
@@ -335,7 +337,12 @@ class Session:
                 return
             time.sleep(0.01)
         self._empty_private_folders()
-        if self.uid is not None:
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """What the uid left in the host's world-writable folders: only the fallback shares them (bubblewrap binds
+        the host read-only, with a private /tmp and /dev/shm); the uid's release cleans up in every level."""
+        if self.uid is not None and not self.isolation.strong:
             sandbox_users.remove_leftovers(self.uid)
 
     def _empty_private_folders(self) -> None:
