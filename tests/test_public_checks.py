@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from autograder import grading
@@ -85,9 +86,13 @@ def test_inside_the_course_without_a_file_it_names_the_course_copy():
 def test_a_notebook_is_checked_and_failures_name_its_cells(tmp_path):
     source = mutated("gmm", [("resp = np.exp(log_joint - log_px[:, None])", "resp = np.exp(log_joint - log_px[None, :])")])
     write_notebook(source, tmp_path / "gmm.ipynb")
+    cells = nbformat.read(tmp_path / "gmm.ipynb", as_version=4).cells  # numbered as Jupyter shows them
+    number, cell = next((n, c) for n, c in enumerate(cells, 1) if "log_px[None, :]" in c.source)
+    line = next(i for i, text in enumerate(cell.source.splitlines(), 1) if "log_px[None, :]" in text)
     done = check("gmm", cwd=tmp_path)
     assert done.returncode == 1
-    assert "in your code: gmm.ipynb, cell 6, line 20, in e_step: resp = np.exp(log_joint - log_px[None, :])" in done.stdout, done.stdout
+    assert (f"in your code: gmm.ipynb, cell {number}, line {line}, in e_step: "
+            "resp = np.exp(log_joint - log_px[None, :])") in done.stdout, done.stdout
 
 
 def test_a_failure_deep_inside_pytorch_shows_the_students_line(tmp_path):
