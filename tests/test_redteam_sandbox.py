@@ -206,7 +206,9 @@ BOUNDS = {  # what an attack that was not stopped may report having got
     "memfd": LIMITS["memory_mib"], "sysv": LIMITS["memory_mib"], "tmpfs": 2 * LIMITS["files_mib"],
     "box-files": LIMITS["files_mib"], "open-files": LIMITS["open_files"], "processes": LIMITS["processes"],
 }
-STOPPED = ("used more than", "wrote more than", "started more than")
+# The watchdog stopped it, or the kernel refused it (RLIMIT_NOFILE: a memfd flood can reach course.yml's open_files
+# between two of the watchdog's looks).
+STOPPED = ("used more than", "wrote more than", "started more than", "opened more files at once than the sandbox allows")
 
 
 def _grader_can_bound_the_box(folder: Path) -> bool:
