@@ -120,8 +120,9 @@ def test_the_zygote_warms_what_probes_import_lazily_but_never_next_to_a_ban(tmp_
 def test_the_grader_and_the_training_probes_import_neither_torch_dynamo_nor_scikit_learn():
     """What each would pay again and again (about 1.2 and 1.0 CPU-s): the reference's placement is not run on the
     meta device (no judge reads it), the course's training loops use genmodels.optim rather than torch.optim, and
-    the digits and the two moons are made without scikit-learn. Only the sandbox's zygote imports torch._dynamo,
-    once, for the students' meta-device checks; only gmm's judge imports scikit-learn, its referee by design."""
+    the digits and the two moons are made without scikit-learn. The sandbox's zygote defers torch._dynamo for the
+    students' meta-device checks (tests/test_deferred_dynamo.py); only gmm's judge imports scikit-learn, its
+    referee by design."""
     import subprocess
     import sys
 

@@ -70,7 +70,7 @@ class ProbeSet:
     """The probes of one exercise, in the order they run."""
 
     probes: dict = field(default_factory=dict)
-    # Modules its probes import lazily (torch._dynamo, which PyTorch's meta kernels import on first use, about 1.2 s):
+    # Modules its probes import lazily (sympy, through the symbolic shapes PyTorch's meta kernels import on first use):
     # the sandbox's zygote imports them once, so each exercise's child does not pay for them (never in a sandbox
     # whose exercises ban anything in the same package).
     warm_imports: tuple = ()
@@ -258,8 +258,8 @@ _PLACEMENT_JUDGED = ContextVar("placement_judged", default=True)
 def placement_not_judged():
     """While the trusted side runs the reference: `meta_result` answers "meta" without calling.
 
-    No judge reads the reference's placement, and PyTorch's meta kernels import torch._dynamo on first use
-    (about 1.2 s of CPU) in whichever process runs them: the grader need not pay it for nothing.
+    No judge reads the reference's placement, and PyTorch's meta kernels import torch._dynamo and sympy on first
+    use (about 1.5 s of CPU) in whichever process runs them: the grader need not pay it for nothing.
     """
     token = _PLACEMENT_JUDGED.set(False)
     try:

@@ -107,6 +107,7 @@ def holds_banned(module: str, banned) -> bool:
 def preload(names, banned=()) -> list[str]:
     """Import `names`, then what the probes among them import lazily (their ProbeSet's `warm_imports`), except what
     is or holds a banned module (one already imported would get past the ban). Returns the warm imports made."""
+    from autograder.sandboxed import deferred_dynamo
     from autograder.sandboxed.probekit import ProbeSet
 
     modules = []
@@ -119,6 +120,7 @@ def preload(names, banned=()) -> list[str]:
     warm = dict.fromkeys(lazily for module in modules for value in vars(module).values()
                          if isinstance(value, ProbeSet) for lazily in value.warm_imports)
     warm = [name for name in warm if not holds_banned(name, banned)]
+    deferred_dynamo.install()  # PyTorch's meta kernels and torch.optim would import its compiler for nothing
     for name in warm:
         importlib.import_module(name)
     return warm

@@ -15,7 +15,7 @@ from autograder.sandboxed.probekit import ContractError, ProbeSet, meta_result, 
 
 KIT_PACKAGES = ["genmodels"]  # the Conditioner the stub's __init__ uses, the course flow and its data
 
-PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what the meta-device checks (meta_result) import
+PROBES = ProbeSet(warm_imports=("torch.fx.experimental.symbolic_shapes",))  # what meta kernels import (sympy)
 
 HIDDEN = 8  # conditioner width in the probes: not the default 64, so that `hidden` is exercised
 # (dim, mask, batch): two dimensions; five with two kept coordinates; a batch of one with the mask's 1s last

@@ -11,7 +11,7 @@ from autograder.sandboxed.probekit import ContractError, ProbeSet, given_stand_i
 from genmodels.optim import SGD
 
 KIT_PACKAGES = ["genmodels"]  # the course GAN and the ring data, copied into the sandbox
-PROBES = ProbeSet(warm_imports=("torch._dynamo",))  # what the meta-device checks (meta_result) import
+PROBES = ProbeSet(warm_imports=("torch.fx.experimental.symbolic_shapes",))  # what meta kernels import (sympy)
 
 STEP_MODEL = {"data_dim": 2, "z_dim": 4, "hidden": 16, "layers": 2}  # tiny MLPs for the exact two-step check
 STEP_LR = 0.05  # plain SGD: every parameter's change is lr x its gradient, so any gradient mistake shows
