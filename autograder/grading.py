@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import itertools
 import math
+import os
 import queue
 import secrets
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import isolation, sanitize, stand_in_inputs, static
+from autograder import isolation, sandbox, sanitize, stand_in_inputs, static
 from autograder.checking import CheckSet, Evidence, Verdict, load_checks
 from autograder.checks.diagnostics import explain_error
 from autograder.config import Course, Exercise
@@ -46,6 +47,23 @@ from autograder.submission import locate, opened
 def new_seed() -> int:
     """A secret seed for one submission's inputs."""
     return secrets.randbits(63)
+
+
+def one_compute_thread() -> None:
+    """One compute thread (BLAS, OpenMP, PyTorch) in this process from now on, as in the sandbox.
+
+    The grader's own work (inputs, the reference, the judges) is small, and the cores are the sandboxes' (or
+    other grading workers'): each library's pool would ask for every core too, and OpenBLAS's and OpenMP's
+    threads spin while they wait, about 1 CPU-s per submission on two cores (grade-all --jobs 2 once took
+    longer than --jobs 1). Environment variables cover the libraries loaded later, threadpoolctl those already
+    loaded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    os.environ.update({name: "1" for name in sandbox.THREAD_ENV})
+    threadpool_limits(limits=1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def probe_inputs(checks: CheckSet, names, seed: int | None = None, reference_file: Path | None = None) -> dict:
@@ -359,6 +377,7 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
     the checks and makes the inputs from the secret seed and the reference's outputs on them.
     """
     level = isolation_for(root, no_isolation, protect)
+    one_compute_thread()
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
     reports, settled = {}, queue.Queue()
     plan = sandbox_plan(pending)

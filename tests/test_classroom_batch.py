@@ -245,10 +245,41 @@ def test_each_grading_worker_computes_on_one_thread():
     import concurrent.futures
     import multiprocessing
 
-    from autograder.classroom.runner import one_thread_per_worker
+    from autograder.grading import one_compute_thread
 
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                                initializer=one_thread_per_worker) as pool:
+                                                initializer=one_compute_thread) as pool:
         threads = pool.submit(_compute_threads).result(timeout=120)
     assert threads["torch"] == 1 and set(threads.values()) == {1}, threads
+
+
+def test_grading_one_submission_computes_on_one_thread_beside_its_sandboxes():
+    """`course grade` too (and grade-all --jobs 1): the reference and the judges ran a second OpenMP and OpenBLAS
+    thread that spun while the sandboxes had the cores, about 1 CPU-s per submission on two."""
+    import subprocess
+
+    script = f"""
+import sys, tempfile, shutil
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r})
+import torch  # already loaded before grading: its pool is set too
+from autograder.config import load_course
+from autograder.grading import grade_submission, reference_path
+from threadpoolctl import threadpool_info
+
+def _compute_threads():
+    return {{"torch": torch.get_num_threads(), **{{i["internal_api"]: i["num_threads"] for i in threadpool_info()}}}}
+
+course = load_course(Path({str(ROOT)!r}) / 'course.yml')
+gmm = course.exercise('gmm')
+folder = Path(tempfile.mkdtemp())
+shutil.copy(reference_path({str(ROOT)!r}, 'gmm', gmm.module_name), folder / gmm.student_file)
+before = _compute_threads()
+result = grade_submission(course, Path({str(ROOT)!r}), folder, ['gmm'], no_isolation=True)
+print(result.score == result.max_score, before['torch'] > 1, *set(_compute_threads().values()))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "True", "1"]

@@ -142,30 +142,12 @@ def _safe_grade(submission: Submission, options: Options) -> Outcome:
         return Outcome(submission.key, "failed", "error", f"{type(exc).__name__}: {exc}")
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def one_thread_per_worker() -> None:
-    """Initializer of each grading worker: one compute thread (BLAS, OpenMP, PyTorch) per process.
-
-    With several workers on as many cores, each library's own thread pool would ask for every core too, and
-    OpenBLAS's threads spin while they wait: --jobs 2 then took longer than --jobs 1. Environment variables
-    cover the libraries loaded later; threadpoolctl those already loaded.
-    """
-    import os
-
-    from threadpoolctl import threadpool_limits
-
-    os.environ.update({name: "1" for name in THREAD_VARIABLES})
-    threadpool_limits(limits=1)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-
-
 def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> list[Outcome]:
     """Grade `submissions` with `jobs` processes; a tqdm bar shows the count, the ETA, the submissions with
     problems so far and those the grader could not grade (retried on the next run)."""
     from tqdm import tqdm
+
+    from autograder.grading import one_compute_thread
 
     outcomes = []
     bar = tqdm(total=len(submissions), unit="sub", desc="grading", disable=quiet, file=sys.stderr, dynamic_ncols=True)
@@ -186,7 +168,7 @@ def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> 
         else:
             context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
             with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                        initializer=one_thread_per_worker) as pool:
+                                                        initializer=one_compute_thread) as pool:
                 futures = {pool.submit(_safe_grade, s, options): s for s in submissions}
                 for future in concurrent.futures.as_completed(futures):
                     try:
