@@ -16,7 +16,6 @@ import functools
 import gc
 import importlib
 import importlib.util
-import itertools
 import math
 import os
 import queue
@@ -345,24 +344,50 @@ def _cost(item) -> float:
 
 
 def sandbox_plan(pending: list) -> dict:
-    """Banned modules of a sandbox -> the exercises it runs: as few sandboxes as the bans allow, their work balanced.
+    """Banned modules of a sandbox -> the exercises it may run: as few sandboxes as the bans allow.
 
     Each distinct non-empty set of banned modules gets a sandbox (one sandbox in all when nothing is banned).
-    An exercise that bans less than a sandbox does joins it if its file never names the extra modules (they are
-    refused there too): the least loaded such sandbox, largest exercises first, so the sandboxes, each serving
-    its exercises one after another, run side by side for about as long. An exercise that imports one of them
-    anyway (by a computed name) is graded again in a sandbox of its own bans (`_run_sandboxed`).
+    An exercise may run in every sandbox that bans at least what it bans, if its file never names the extra
+    modules (they are refused there too); one that fits none gets a sandbox of its own bans. Which of its
+    sandboxes runs it is settled while they run (`_Claims`). An exercise that imports an extra module anyway
+    (by a computed name) is graded again in a sandbox of its own bans (`_run_sandboxed`).
     """
     sets = sorted({_bans(item) for item in pending if _bans(item)}) or [()]
-    plan, load = {bans: [] for bans in sets}, dict.fromkeys(sets, 0.0)
+    plan = {bans: [] for bans in sets}
     for item in sorted(pending, key=_cost, reverse=True):
         own = _bans(item)
         hosts = [bans for bans in sets
                  if set(own) <= set(bans) and not _names_any(item.found.source, set(bans) - set(own))]
-        bans = min(hosts, key=load.__getitem__) if hosts else own
-        plan.setdefault(bans, []).append(item)
-        load[bans] = load.get(bans, 0.0) + _cost(item)
+        for bans in hosts or [own]:
+            plan.setdefault(bans, []).append(item)
     return {bans: items for bans, items in plan.items() if items}
+
+
+class _Claims:
+    """The exercises no sandbox has taken yet. A sandbox that is free takes the costliest one it may run: the
+    largest go first, each wherever a core is free, so the sandboxes finish at about the same time whatever each
+    exercise turns out to cost."""
+
+    def __init__(self, plan: dict):
+        self.lock = threading.Lock()
+        self.hosts = {}
+        for bans, items in plan.items():
+            for item in items:
+                self.hosts.setdefault(id(item), set()).add(bans)
+        first = {id(item): item for items in plan.values() for item in items}
+        self.left = sorted(first.values(), key=_cost, reverse=True)  # ties keep course.yml's order
+
+    def order(self) -> list:
+        """The exercises in about the order the sandboxes will take them."""
+        return list(self.left)
+
+    def take(self, bans):
+        """The next exercise for the sandbox refusing `bans`, or None when none is left for it."""
+        with self.lock:
+            for index, item in enumerate(self.left):
+                if bans in self.hosts[id(item)]:
+                    return self.left.pop(index)
+        return None
 
 
 def _banned_by_own_rules(item, module: str) -> bool:
@@ -381,35 +406,37 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
     course_banned = sorted({module for other in course.exercises for module in other.banned_imports})
     reports, settled = {}, queue.Queue()
     plan = sandbox_plan(pending)
+    claims = _Claims(plan)
     spawned = {bans: threading.Event() for bans in plan}  # set once its zygote is on its way (or it failed)
 
     def sandbox(bans, items) -> tuple:
-        """A session and its runs, made in this thread: both parse Python (kit_packages, Session.preload), which
-        CPython 3.11 cannot do in two threads at once."""
-        runs = [item.run() for item in items]
-        return Session(level, runs, device, course_banned, banned=bans), runs
+        """A session and its runs (exercise id -> run), made in this thread: both parse Python (kit_packages,
+        Session.preload), which CPython 3.11 cannot do in two threads at once."""
+        runs = {item.exercise.id: item.run() for item in items}
+        return Session(level, list(runs.values()), device, course_banned, banned=bans), runs
 
-    def serve(bans, items, session, runs):
+    def serve(bans, session, runs, take):
         try:
             with session:
                 session.spawn()
                 spawned[bans].set()
                 session.await_ready()  # PyTorch and the probes, while this process makes the inputs
-                for item, run in zip(items, runs):
+                while (item := take(bans)) is not None:
+                    run = runs[item.exercise.id]
                     item.fill(run)
                     reports[item.exercise.id] = run_exercise(session, run)
                     settled.put(item)
         finally:
             spawned[bans].set()
 
-    in_turn = [item for row in itertools.zip_longest(*plan.values()) for item in row if item is not None]
+    in_turn = claims.order()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(plan)), thread_name_prefix="sandbox") as pool:
-        futures = [pool.submit(serve, bans, items, *sandbox(bans, items)) for bans, items in plan.items()]
+        futures = [pool.submit(serve, bans, *sandbox(bans, items), claims.take) for bans, items in plan.items()]
         for event in spawned.values():  # the sandboxes get going before this thread imports PyTorch (and holds the GIL)
             event.wait(STARTUP_S)
         try:
             with _imports_kept():
-                for item in in_turn:  # each sandbox's next exercise in turn: what they will wait for first
+                for item in in_turn:  # in the order the sandboxes take them: what they will wait for first
                     _load(item, root, seed)
             for item in in_turn:
                 _compute_reference(item, root, device, seed)
@@ -432,7 +459,8 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
             future.result()
     for item in again:
         spawned.setdefault(_bans(item), threading.Event())
-        serve(_bans(item), [item], *sandbox(_bans(item), [item]))
+        once = iter([item])
+        serve(_bans(item), *sandbox(_bans(item), [item]), lambda bans: next(once, None))
         _judge(item, reports[item.exercise.id])
 
 

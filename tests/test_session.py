@@ -161,7 +161,7 @@ def _pending(exercise_id, source):
     return SimpleNamespace(exercise=exercise, limits=course.limits_for(exercise), found=SimpleNamespace(source=source))
 
 
-def test_exercises_share_the_sandboxes_their_bans_allow_and_balance_them():
+def test_exercises_may_run_in_every_sandbox_their_bans_allow():
     from autograder.grading import sandbox_plan
 
     sources = {e.id: (ROOT / "solutions" / e.id / f"{e.module_name}.py").read_text(encoding="utf-8")
@@ -169,9 +169,12 @@ def test_exercises_share_the_sandboxes_their_bans_allow_and_balance_them():
     plan = sandbox_plan([_pending(name, source) for name, source in sources.items()])
     placed = {bans: sorted(item.exercise.id for item in items) for bans, items in plan.items()}
     assert sorted(placed) == [("sklearn.mixture",), ("torchvision",)]  # two sandboxes, not one per ban set
-    assert "gmm" in placed[("sklearn.mixture",)] and {"pixelcnn", "pixelrnn"} <= set(placed[("torchvision",)])
-    assert sorted(sum(placed.values(), [])) == sorted(sources)
-    assert min(len(p) for p in placed.values()) >= 3  # the exercises without bans are shared out
+    assert "gmm" in placed[("sklearn.mixture",)] and "gmm" not in placed[("torchvision",)]
+    assert {"pixelcnn", "pixelrnn"} <= set(placed[("torchvision",)])
+    assert not {"pixelcnn", "pixelrnn"} & set(placed[("sklearn.mixture",)])
+    assert set(sum(placed.values(), [])) == set(sources)
+    unbanned = {name for name in sources if not load_course(ROOT / "course.yml").exercise(name).banned_imports}
+    assert unbanned <= set(placed[("sklearn.mixture",)]) & set(placed[("torchvision",)])  # either may take them
     # A file that names a module a sandbox bans is never placed there; with nothing banned, one sandbox.
     named = sandbox_plan([_pending("pixelrnn", sources["pixelrnn"]),
                           _pending("iwae", "import torchvision\n" + sources["iwae"])])
@@ -179,6 +182,30 @@ def test_exercises_share_the_sandboxes_their_bans_allow_and_balance_them():
         ("torchvision",): ["pixelrnn"], (): ["iwae"]}
     alone = sandbox_plan([_pending("iwae", sources["iwae"]), _pending("autoencoder", sources["autoencoder"])])
     assert list(alone) == [()]
+
+
+def test_a_free_sandbox_takes_the_costliest_exercise_it_may_run_and_each_is_taken_once():
+    from autograder.grading import _Claims, sandbox_plan
+
+    course = load_course(ROOT / "course.yml")
+    sources = {e.id: (ROOT / "solutions" / e.id / f"{e.module_name}.py").read_text(encoding="utf-8")
+               for e in course.exercises}
+    mixture, vision = ("sklearn.mixture",), ("torchvision",)
+    plan = sandbox_plan([_pending(name, source) for name, source in sources.items()])
+    claims = _Claims(plan)
+    expected_order = [item.exercise.id for item in claims.order()]
+    limits = [course.limits_for(course.exercise(name)).time_s for name in expected_order]
+    assert limits == sorted(limits, reverse=True)
+    # The sandbox refusing torchvision is slow to start: the other takes what it may, then it takes the rest.
+    first = [claims.take(mixture).exercise.id for _ in range(3)]
+    assert first == [name for name in expected_order if name not in ("pixelcnn", "pixelrnn")][:3]
+    taken = first[:]
+    while (item := claims.take(vision)) is not None:
+        assert item.exercise.id != "gmm"
+        taken.append(item.exercise.id)
+    assert "gmm" not in taken and {"pixelcnn", "pixelrnn"} <= set(taken)
+    assert [claims.take(mixture).exercise.id, claims.take(mixture)] == ["gmm", None]
+    assert sorted(taken + ["gmm"]) == sorted(sources)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,6 +1,6 @@
 """The sandbox's long-lived process: import the heavy modules once, then fork a child per exercise run.
 
-Started once per sandbox (the exercises of one submission that `grading.sandbox_plan` puts together), it
+Started once per sandbox (the exercises of one submission that `grading.sandbox_plan` lets it run), it
 imports NumPy, PyTorch and every exercise's probes (never touching CUDA, so that children may
 use it), then waits for commands on a Unix socket only the grader holds the other end of. Each
 command names one run (an exercise and the probes still to run) and comes with two fresh pipe
