@@ -5,6 +5,8 @@ same probes on solutions/gmm/gmm.py; known-wrong variants are computed here
 from the inputs, so that feedback can say which mistake a student made.
 """
 
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp, softmax
 
@@ -304,7 +306,12 @@ def m_step_shapes(ev):
 
 
 def _sklearn_fit(inputs):
-    """scikit-learn's GaussianMixture run from the same start: the independent referee."""
+    """scikit-learn's GaussianMixture run from the same start: the independent referee.
+
+    Some of its runs stop before EM converges on purpose (a loose tol, max_iter cut short): scikit-learn's
+    warning that they did not converge is expected, and would only clutter the grader's output.
+    """
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
     K = inputs["weights"].shape[0]
@@ -313,8 +320,10 @@ def _sklearn_fit(inputs):
         reg_covar=float(inputs["reg_covar"]), max_iter=int(inputs["max_iter"]),
         weights_init=inputs["weights"], means_init=inputs["means"],
         precisions_init=np.linalg.inv(inputs["covs"]), init_params="random", random_state=0,
-    ).fit(inputs["X"])
-    return model
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(inputs["X"])
 
 
 def _fit_outputs(ev):
