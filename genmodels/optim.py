@@ -1,8 +1,8 @@
 """Adam and SGD for the course's training loops, with torch.optim's updates and the API a training step uses.
 
 Why not torch.optim: constructing the first torch.optim optimizer in a process imports torch._dynamo
-(about 1.2 s of CPU, more than most smoke tests train), and grading pays it in every sandbox and in
-the grader itself. These classes do the same arithmetic as `torch.optim.Adam` and `torch.optim.SGD`
+(about 1.2 s of CPU, more than most smoke tests train): the grader would pay it for the reference's training,
+and so would every process that trains outside the sandbox (whose zygote defers it). These classes do the same arithmetic as `torch.optim.Adam` and `torch.optim.SGD`
 (no momentum, no weight decay; tests/test_genmodels.py compares them step by step) and offer what a
 student's training step calls: `zero_grad(set_to_none=True)`, `step(closure=None)`, `param_groups`.
 """
@@ -23,12 +23,6 @@ class _Optimizer:
         self.param_groups = [{"params": params, **defaults}]
         self.state: dict = {}
 
-    def _parameters(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    yield group, p
-
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
@@ -46,11 +40,13 @@ class _Optimizer:
             with torch.enable_grad():
                 loss = closure()
         with torch.no_grad():
-            for group, p in self._parameters():
-                self._update(group, p)
+            for group in self.param_groups:
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update(group, params)
         return loss
 
-    def _update(self, group: dict, p: torch.Tensor) -> None:
+    def _update(self, group: dict, params: list) -> None:
         raise NotImplementedError
 
 
@@ -60,21 +56,35 @@ class SGD(_Optimizer):
     def __init__(self, params, lr: float):
         super().__init__(params, lr=lr)
 
-    def _update(self, group, p):
-        p.add_(p.grad, alpha=-group["lr"])
+    def _update(self, group, params):
+        torch._foreach_add_(params, [p.grad for p in params], alpha=-group["lr"])
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba, 2015) with torch.optim.Adam's defaults and bias correction."""
+    """Adam (Kingma & Ba, 2015) with torch.optim.Adam's defaults and bias correction.
+
+    Each operation runs on all the parameters at once (PyTorch's `_foreach_` functions, which on the CPU apply the
+    same kernel to each tensor in turn): the same numbers as one parameter at a time, with a fifth of the Python
+    calls that dominate small models' steps.
+    """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps)
 
-    def _update(self, group, p):
-        state = self.state.setdefault(p, {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)})
-        state["step"] += 1
-        (beta1, beta2), t = group["betas"], state["step"]
-        state["m"].lerp_(p.grad, 1 - beta1)  # first moment: beta1 * m + (1 - beta1) * grad
-        state["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)  # second moment
-        denominator = (state["v"].sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])
-        p.addcdiv_(state["m"], denominator, value=-group["lr"] / (1 - beta1 ** t))
+    def _update(self, group, params):
+        by_step: dict = {}  # parameters that missed steps (no gradient) have their own bias correction
+        for p in params:
+            state = self.state.setdefault(p, {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+            state["step"] += 1
+            by_step.setdefault(state["step"], []).append(p)
+        (beta1, beta2), eps, lr = group["betas"], group["eps"], group["lr"]
+        for t, same in by_step.items():
+            grads = [p.grad for p in same]
+            m, v = [self.state[p]["m"] for p in same], [self.state[p]["v"] for p in same]
+            torch._foreach_lerp_(m, grads, 1 - beta1)  # first moment: beta1 * m + (1 - beta1) * grad
+            torch._foreach_mul_(v, beta2)  # second moment: beta2 * v + (1 - beta2) * grad²
+            torch._foreach_addcmul_(v, grads, grads, value=1 - beta2)
+            denominator = torch._foreach_sqrt(v)
+            torch._foreach_div_(denominator, (1 - beta2 ** t) ** 0.5)
+            torch._foreach_add_(denominator, eps)
+            torch._foreach_addcdiv_(same, m, denominator, value=-lr / (1 - beta1 ** t))

@@ -61,6 +61,30 @@ def test_course_optimizers_take_torch_optims_steps(ours, theirs):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda p: Adam(p, lr=3e-3), lambda p: torch.optim.Adam(p, lr=3e-3)),
+    (lambda p: SGD(p, lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+], ids=["adam", "sgd"])
+def test_course_optimizers_match_torch_optim_when_some_parameters_miss_steps(ours, theirs):
+    """A parameter without a gradient is skipped and its step count stands still (its own bias correction), while
+    the others are updated together."""
+    torch.manual_seed(1)
+    model_ours = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+    model_theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+    model_theirs.load_state_dict(model_ours.state_dict())
+    x, y = torch.randn(8, 4), torch.randn(8, 2)
+    pairs = [(model_ours, ours(model_ours.parameters())), (model_theirs, theirs(model_theirs.parameters()))]
+    for step in range(12):
+        for model, opt in pairs:
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            if step % 3 == 1:
+                model[0].bias.grad = None  # this step leaves the first bias alone
+            opt.step()
+    for a, b in zip(model_ours.parameters(), model_theirs.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_course_optimizers_skip_parameters_without_gradients():
     frozen, moving = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
     opt = Adam([frozen, moving], lr=0.1)
