@@ -40,6 +40,7 @@ from autograder.readback import OutputSchema
 from autograder.results import SCORE_DECIMALS, CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandboxed import exchange
 from autograder.sandboxed.probekit import placement_not_judged
+from autograder.sandboxed.runner import is_banned
 from autograder.submission import locate, opened
 
 
@@ -390,10 +391,6 @@ class _Claims:
         return None
 
 
-def _banned_by_own_rules(item, module: str) -> bool:
-    return any(module == ban or module.startswith(ban + ".") for ban in item.exercise.banned_imports)
-
-
 def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed, no_isolation: bool,
                    protect) -> None:
     """Run every pending exercise in sandboxes (`sandbox_plan`, in parallel) and judge it as it comes back.
@@ -451,7 +448,7 @@ def _run_sandboxed(course: Course, root: Path, pending: list, device: str, seed,
         for _ in pending:  # judged as they come back, while the sandboxes go on
             item = _next_settled(settled, futures)
             report = reports[item.exercise.id]
-            if report.banned and not _banned_by_own_rules(item, report.banned):
+            if report.banned and not is_banned(report.banned, item.exercise.banned_imports):
                 again.append(item)  # refused a module only its host sandbox bans: again, under its own bans
             else:
                 _judge(item, report)

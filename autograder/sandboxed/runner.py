@@ -50,6 +50,11 @@ class SpareDescriptor:
             self.fd = None
 
 
+def is_banned(module: str, banned) -> bool:
+    """Whether `module` is one of the `banned` modules or a submodule of one."""
+    return any(module == name or module.startswith(name + ".") for name in banned)
+
+
 class BannedImportFinder(importlib.abc.MetaPathFinder):
     """Refuses to import the exercise's banned modules (and their submodules)."""
 
@@ -58,10 +63,9 @@ class BannedImportFinder(importlib.abc.MetaPathFinder):
         self.out_dir = out_dir
 
     def find_spec(self, fullname, path=None, target=None):
-        for name in self.banned:
-            if fullname == name or fullname.startswith(name + "."):
-                exchange.write_json(self.out_dir, "banned", {"module": fullname})
-                raise ImportError(f"importing {fullname} is not allowed in this exercise")
+        if is_banned(fullname, self.banned):
+            exchange.write_json(self.out_dir, "banned", {"module": fullname})
+            raise ImportError(f"importing {fullname} is not allowed in this exercise")
         return None
 
 
