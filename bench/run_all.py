@@ -13,6 +13,8 @@ import argparse
 import datetime
 import os
 import platform
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -48,6 +50,17 @@ def machine() -> list[str]:
             f"- Python {platform.python_version()}, PyTorch {torch.__version__}, {platform.platform()}",
             f"- commit {commit.stdout.strip() or 'unknown'}, measured "
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"]
+
+
+def torch_import_cpu_s(runs: int = 3) -> float:
+    """CPU seconds (user + system) of a fresh `import torch`, median of `runs`: how fast this machine is right now."""
+    seconds = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", "import torch"], check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(seconds)
 
 
 def verdict(value: float, target: float, higher_is_better=False) -> str:
@@ -147,6 +160,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args(argv)
     load_before, started = os.getloadavg(), time.monotonic()
+    speed_before = torch_import_cpu_s()
     sections, skipped = [], list(args.skip)
     if "submission" not in args.skip:
         print("whole submission: sandboxed and in-process ...", flush=True)
@@ -160,12 +174,15 @@ def main(argv=None) -> int:
     if "grade_all" not in args.skip:
         print("grade-all --jobs 1 and 2 ...", flush=True)
         sections.append(grade_all_section(grade_all.measure(runs=1)))
-    load_after = os.getloadavg()
+    load_after, speed_after = os.getloadavg(), torch_import_cpu_s()
     lines = ["# Benchmark results", "",
              f"Written by `{PY} bench/run_all.py --runs {args.runs}` (do not edit by hand: rerun it). Machine:", "",
              *machine(),
              f"- load average (1, 5, 15 min) {', '.join(f'{x:.1f}' for x in load_before)} before and "
-             f"{', '.join(f'{x:.1f}' for x in load_after)} after; {time.monotonic() - started:.0f} s in all", ""]
+             f"{', '.join(f'{x:.1f}' for x in load_after)} after; {time.monotonic() - started:.0f} s in all",
+             f"- speed of the machine at the time: a fresh `import torch` took {speed_before:.2f} CPU-s before and "
+             f"{speed_after:.2f} after (median of 3). Every figure below scales with it: on this project's 2-core "
+             "virtual machine it has measured from 1.5 to 2.7 CPU-s on different days, idle each time", ""]
     if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
         lines += ["The machine was shared with other CPU-bound work while this ran (load average above its core count): "
                   "wall times are inflated by waiting for a core; the CPU seconds beside them are the better measure "
