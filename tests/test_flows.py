@@ -238,3 +238,19 @@ def test_notebook_runs_with_the_reference(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "held-out NLL" in done.stdout
     assert (tmp_path / "flows_moons.png").stat().st_size > 10_000
+
+
+def test_a_wrong_density_that_integrates_to_one_by_chance_still_fails():
+    """With a wrong log_det sign, the inputs of secret seed 193 happen to give a density whose grid integral is 1.005
+    (the check allowed 0.01): it once earned the check in CI. It must also be the flow's density point by point."""
+    from autograder.checking import load_checks
+
+    checks = load_checks("flows")
+    skip = [name for name in checks.probe_names() if name != "log_prob_grid"]
+    wrong = import_file(SUBMISSIONS / "flows" / "wrong_first_attempt.py", "flows_wrong_first_attempt")
+    verdicts = grading.judge_in_process(ROOT, "flows", "flows", wrong, skip=skip, seed=193)
+    verdict = next(v for name, v in verdicts.items() if "integrates to 1" in name)
+    assert verdict.fraction == 0.0 and "integrates to 1.005" in verdict.feedback and "by chance" in verdict.feedback
+    reference = import_file(ROOT / "solutions" / "flows" / "flows.py", "flows_reference")
+    verdicts = grading.judge_in_process(ROOT, "flows", "flows", reference, skip=skip, seed=193)
+    assert next(v for name, v in verdicts.items() if "integrates to 1" in name).fraction == 1.0

@@ -16,7 +16,7 @@ from autograder.checks.gmm import probes
 from autograder.checks.judging import (as_array, as_float, close, judge_given, matches_reference, named_mistake,
                                        require_finite)
 
-CHECKS = CheckSet("autograder.checks.gmm.probes", warm_imports=("sklearn.mixture", "scipy.stats"))  # what the judges import
+CHECKS = CheckSet("autograder.checks.gmm.probes", warm_imports=("sklearn.mixture", "sklearn.exceptions", "scipy.stats"))  # what the judges import
 LOG_2PI = np.log(2 * np.pi)
 
 
