@@ -129,6 +129,19 @@ def _bwrap_argv(launch: Launch, python: str, inner_argv) -> list:
     return [*argv, "/bin/sh", "-c", limits, "sh", *drop, python, *inner_argv]
 
 
+def bound_inside(folder: str) -> set[str]:
+    """Names in `folder` (/tmp, /dev/shm: a fresh tmpfs in bubblewrap) that hold the interpreter's folders bound into
+    the sandbox, when they live there (a checkout under /tmp): made by bubblewrap as root's, mode 0755, so the
+    student's code can write nothing in them. Emptying the folder must leave them: removing them from outside
+    detaches the binds, and the next child finds no NumPy."""
+    names = set()
+    for directory in sandbox_python().folders:
+        relative = os.path.relpath(directory, folder)
+        if relative != "." and not relative.startswith(".."):
+            names.add(relative.split(os.sep)[0])
+    return names
+
+
 def _supplementary_groups(launch: Launch) -> list[int]:
     """The groups that open modules other exercises ban, and the group shut out of the world-writable folders."""
     shared = sandbox_users.shared_gid() if launch.uid is not None else None

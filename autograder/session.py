@@ -351,7 +351,7 @@ class Session:
             return
         for folder in ("tmp", "dev/shm"):
             inside = f"/proc/{self.zygote_pid}/root/{folder}"
-            _clear(Path(inside))
+            _clear(Path(inside), keep=sandbox.bound_inside(f"/{folder}"))
 
     def finish_run(self, run: ExerciseRun) -> None:
         """The exercise is settled: what its code left in the box goes, so the next exercise cannot look at it."""
@@ -373,7 +373,9 @@ class Session:
             os.chown(self.box / "out", self.uid, self.uid, follow_symlinks=False)
 
 
-def _clear(folder: Path) -> None:
-    """Delete everything in `folder`, following no link (a link is deleted, never what it points to)."""
+def _clear(folder: Path, keep=()) -> None:
+    """Delete everything in `folder` but the entries named in `keep`, following no link (a link is deleted, never
+    what it points to)."""
     for entry, info in safe_io.listing(folder):
-        safe_io.remove(entry.path, info)
+        if entry.name not in keep:
+            safe_io.remove(entry.path, info)

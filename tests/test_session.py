@@ -4,6 +4,9 @@ does costs only that exercise's checks, and no exercise sees another's state. In
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -70,6 +73,27 @@ def test_no_exercise_sees_another_exercises_state(mode, course, tmp_path):
              "assert not os.path.exists(os.path.join(tempfile.gettempdir(), 'meddled')), 'saw its file'\n")
     graded = grade(course, submission(tmp_path, meddle, check), mode, tmp_path / "r.json", exercise=PAIR)
     assert_contained(graded, token())
+    assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]
+
+
+def test_a_checkout_under_tmp_keeps_its_interpreter_between_exercises(course, tmp_path):
+    """bubblewrap gives the sandbox a fresh /tmp and binds the interpreter's folders into it when they live under
+    /tmp (a clone in /tmp/...). Emptying that /tmp after an exercise once removed them from outside, which
+    detached the binds: the next exercise could not import anything the zygote had not (`make demo` in a fresh
+    clone under /tmp lost 25 points). The second exercise here imports a package the zygote never does."""
+    import sys
+
+    if not bubblewrap_available():
+        pytest.skip("bubblewrap does not work here")
+    under_tmp = Path(tempfile.mkdtemp(prefix="checkout-", dir="/tmp"))
+    try:
+        (under_tmp / "venv").symlink_to(sys.prefix, target_is_directory=True)
+        python = under_tmp / "venv" / "bin" / Path(sys.executable).name
+        folder = submission(tmp_path, iwae_prefix="import yaml\n")  # autoencoder runs first, then iwae
+        graded = grade(course, folder, "bubblewrap", tmp_path / "r.json", exercise=PAIR,
+                       env={"COURSE_SANDBOX_PYTHON": str(python)})
+    finally:
+        shutil.rmtree(under_tmp, ignore_errors=True)
     assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]
 
 
