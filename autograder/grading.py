@@ -371,12 +371,12 @@ class _Claims:
 
     def __init__(self, plan: dict):
         self.lock = threading.Lock()
-        self.hosts = {}
+        self.hosts = {}  # exercise id -> the sandboxes (their bans) that may run it
         for bans, items in plan.items():
             for item in items:
-                self.hosts.setdefault(id(item), set()).add(bans)
-        first = {id(item): item for items in plan.values() for item in items}
-        self.left = sorted(first.values(), key=_cost, reverse=True)  # ties keep course.yml's order
+                self.hosts.setdefault(item.exercise.id, set()).add(bans)
+        every = {item.exercise.id: item for items in plan.values() for item in items}
+        self.left = sorted(every.values(), key=_cost, reverse=True)  # ties keep course.yml's order
 
     def order(self) -> list:
         """The exercises in about the order the sandboxes will take them."""
@@ -386,7 +386,7 @@ class _Claims:
         """The next exercise for the sandbox refusing `bans`, or None when none is left for it."""
         with self.lock:
             for index, item in enumerate(self.left):
-                if bans in self.hosts[id(item)]:
+                if bans in self.hosts[item.exercise.id]:
                     return self.left.pop(index)
         return None
 

@@ -36,6 +36,7 @@ from autograder.sandboxed.zygote import holds_banned
 ENGINE = Path(__file__).resolve().parent
 PRELOADABLE = ("numpy", "scipy", "torch", "torchvision", "matplotlib")  # what the zygote may import for students
 STARTUP_S = 120.0  # interpreter, NumPy, PyTorch and probe imports: not any student's time
+PRIVATE_FOLDERS = ("tmp", "dev/shm")  # bubblewrap gives each sandbox its own, emptied after every child
 ANSWER_S = 60.0  # how long a healthy zygote may take to fork a child or report its end
 
 
@@ -208,6 +209,9 @@ class Session:
             open_files=max(l.open_files for l in limits), processes=max(l.processes for l in limits),
             device=self.device, uid=self.uid, groups=self.groups, hidden=hidden)
         self.box_in, self.kit_in = sandbox.paths(self.isolation, self.launch)
+        # What emptying the sandbox's own /tmp and /dev/shm must leave (`sandbox.bound_inside`): fixed for its life.
+        self.kept_in_private = ({folder: sandbox.bound_inside(f"/{folder}") for folder in PRIVATE_FOLDERS}
+                                if self.isolation.strong else {})
 
     def start(self) -> None:
         """Start (or restart) the zygote and wait until it has imported everything."""
@@ -349,9 +353,8 @@ class Session:
         """Empty the sandbox's own /tmp and /dev/shm (bubblewrap), so the next child finds nothing of this one."""
         if not self.isolation.strong or self.zygote_pid is None:
             return
-        for folder in ("tmp", "dev/shm"):
-            inside = f"/proc/{self.zygote_pid}/root/{folder}"
-            _clear(Path(inside), keep=sandbox.bound_inside(f"/{folder}"))
+        for folder in PRIVATE_FOLDERS:
+            _clear(Path(f"/proc/{self.zygote_pid}/root/{folder}"), keep=self.kept_in_private[folder])
 
     def finish_run(self, run: ExerciseRun) -> None:
         """The exercise is settled: what its code left in the box goes, so the next exercise cannot look at it."""
