@@ -182,7 +182,7 @@ def main(argv=None) -> int:
              f"{', '.join(f'{x:.1f}' for x in load_after)} after; {time.monotonic() - started:.0f} s in all",
              f"- speed of the machine at the time: a fresh `import torch` took {speed_before:.2f} CPU-s before and "
              f"{speed_after:.2f} after (median of 3). Every figure below scales with it: on this project's 2-core "
-             "virtual machine it has measured from 1.5 to 2.7 CPU-s on different days, idle each time", ""]
+             "virtual machine it has measured from 1.5 to 2.7 CPU-s at different times, idle each time", ""]
     if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
         lines += ["The machine was shared with other CPU-bound work while this ran (load average above its core count): "
                   "wall times are inflated by waiting for a core; the CPU seconds beside them are the better measure "
