@@ -15,7 +15,7 @@ import pytest
 
 from autograder.classroom import madeclass, store
 from autograder.classroom.layouts import Entry, Student, Submission
-from autograder.classroom.runner import Options, run_batch
+from autograder.classroom.runner import Options, Outcome, run_batch
 from conftest import ROOT, solution_source
 
 COURSE_BIN = [sys.executable, "-m", "autograder.cli"]
@@ -284,3 +284,48 @@ print(result.score == result.max_score, before['torch'] > 1, *set(_compute_threa
                           env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["True", "True", "1"]
+
+
+def _fake_grade(submission: Submission, options: Options) -> Outcome:
+    """Stands in for grading in `_share_out`'s tests: says which process graded; the worker that gets 'doomed' dies.
+
+    This process waits (up to a minute) until a worker has graded one, so both graders surely take part."""
+    import multiprocessing
+
+    in_worker = multiprocessing.parent_process() is not None
+    flag = options.out / "a-worker-graded-one"
+    if in_worker and submission.key == "doomed":
+        os._exit(1)  # as when the out-of-memory killer takes a worker
+    if in_worker:
+        flag.touch()
+    else:
+        deadline = time.monotonic() + 60
+        while not flag.exists() and not (options.out / "no-waiting").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return Outcome(submission.key, "graded", "ok", "worker" if in_worker else "here")
+
+
+def _shared_out(tmp_path, keys, no_waiting=False) -> dict:
+    from autograder.classroom.runner import _share_out
+
+    if no_waiting:
+        (tmp_path / "no-waiting").touch()
+    submissions = [Submission(key, (Student(key),), (), "plain", key) for key in keys]
+    outcomes = []
+    _share_out(submissions, Options(ROOT, tmp_path, ("gmm",)), 2, outcomes.append, grade=_fake_grade)
+    return {o.key: (o.state, o.message) for o in outcomes}
+
+
+def test_grade_all_with_two_jobs_grades_in_this_process_and_in_one_worker(tmp_path):
+    """--jobs 2 is this process and one spawned worker, each taking the next submission when it is done."""
+    graded = _shared_out(tmp_path, [f"s{i:02d}" for i in range(8)])
+    assert sorted(graded) == [f"s{i:02d}" for i in range(8)]
+    assert {state for state, _ in graded.values()} == {"graded"}
+    assert {who for _, who in graded.values()} == {"here", "worker"}
+
+
+def test_a_worker_that_dies_costs_its_submission_only_and_this_process_grades_the_rest(tmp_path):
+    """The first submission goes to this process, the second ('doomed') to the worker, which dies."""
+    graded = _shared_out(tmp_path, ["first", "doomed"] + [f"s{i}" for i in range(5)], no_waiting=True)
+    assert graded.pop("doomed")[0] == "failed"
+    assert graded == {key: ("graded", "here") for key in ["first"] + [f"s{i}" for i in range(5)]}

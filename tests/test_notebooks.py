@@ -125,3 +125,32 @@ def test_what_the_definitions_use_is_kept_and_nothing_else(tmp_path):
     exec(compile(cells.source, "x", "exec"), namespace)
     assert namespace["f"](1) == pytest.approx(2 * 3.141592653589793)
     assert "alias" in namespace and "UNUSED" not in namespace and "os" not in namespace
+
+
+def test_reading_notebooks_skips_the_iri_grammar_that_no_notebook_schema_uses():
+    """jsonschema compiles rfc3987-syntax's Lark grammar at import (about 1.5 CPU-s, once per grading worker)
+    for formats that nbformat never checks: the grader imports nbformat without it, validates all the same,
+    and leaves the package importable for anyone who needs it."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987-syntax is not installed here")
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from autograder.notebooks import import_nbformat
+nbformat = import_nbformat()
+loaded_with_nbformat = 'rfc3987_syntax' in sys.modules
+nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')]))
+try:
+    nbformat.validate({{'nbformat': 4, 'nbformat_minor': 5, 'metadata': {{}}, 'cells': [{{'cell_type': 'code'}}]}})
+except nbformat.ValidationError:
+    caught = True
+import rfc3987_syntax
+print(loaded_with_nbformat, caught, callable(rfc3987_syntax.is_valid_syntax))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True"]

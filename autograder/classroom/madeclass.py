@@ -98,7 +98,9 @@ def reordered(source: str) -> str:
 
 
 def notebook(source: str) -> bytes:
-    import nbformat
+    from autograder.notebooks import import_nbformat
+
+    nbformat = import_nbformat()
 
     book = nbformat.v4.new_notebook()
     book.cells = [nbformat.v4.new_markdown_cell("# EM for a Gaussian mixture\nMy solution."),

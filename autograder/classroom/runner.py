@@ -143,8 +143,13 @@ def _safe_grade(submission: Submission, options: Options) -> Outcome:
 
 
 def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> list[Outcome]:
-    """Grade `submissions` with `jobs` processes; a tqdm bar shows the count, the ETA, the submissions with
-    problems so far and those the grader could not grade (retried on the next run)."""
+    """Grade `submissions` with `jobs` graders at once; a tqdm bar shows the count, the ETA, the submissions with
+    problems so far and those the grader could not grade (retried on the next run).
+
+    This process is one of the graders (a thread of it: the student code runs in sandboxes either way), and
+    `jobs - 1` spawned worker processes are the others. Each grader takes the next submission when it is done
+    with one, so a slow submission never holds back the others'.
+    """
     from tqdm import tqdm
 
     from autograder.grading import one_compute_thread
@@ -161,18 +166,51 @@ def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> 
         if outcome.state == "failed":
             bar.write(f"{outcome.key}: not graded ({outcome.message}); it will be retried on the next run")
 
+    one_compute_thread()
     with bar:
         if jobs <= 1 or len(submissions) <= 1:
             for submission in submissions:
                 done(_safe_grade(submission, options))
         else:
-            context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                        initializer=one_compute_thread) as pool:
-                futures = {pool.submit(_safe_grade, s, options): s for s in submissions}
-                for future in concurrent.futures.as_completed(futures):
-                    try:
-                        done(future.result())
-                    except Exception as exc:  # a worker died (killed, out of memory)
-                        done(Outcome(futures[future].key, "failed", "error", f"worker died: {exc}"))
+            _share_out(submissions, options, jobs, done)
     return sorted(outcomes, key=lambda o: o.key)
+
+
+def _share_out(submissions, options: Options, jobs: int, done, grade=None) -> None:
+    """Grade `submissions` in a thread of this process and `jobs - 1` spawned workers, each taking the next one
+    as it finishes its last (no queue builds up in front of a grader that is stuck on a slow submission).
+
+    A worker that dies (killed, out of memory) breaks its pool: its submission is reported as not graded
+    and this process grades the rest alone. `grade(submission, options) -> Outcome` is `_safe_grade` unless
+    given (a module-level function: the workers import it).
+    """
+    from autograder.grading import one_compute_thread
+
+    grade = grade or _safe_grade
+    waiting = list(reversed(submissions))
+    context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader") as here, \
+            concurrent.futures.ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context,
+                                                   initializer=one_compute_thread) as workers:
+        running = {}
+
+        def start(pool) -> None:
+            submission = waiting.pop()
+            try:
+                running[pool.submit(grade, submission, options)] = (pool, submission)
+            except concurrent.futures.BrokenExecutor:  # a worker died: this process's grader takes it later
+                waiting.append(submission)
+
+        for pool in [here] + [workers] * (jobs - 1):
+            if waiting:
+                start(pool)
+        while running:
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                pool, submission = running.pop(future)
+                try:
+                    done(future.result())
+                except Exception as exc:  # a worker died (killed, out of memory)
+                    done(Outcome(submission.key, "failed", "error", f"worker died: {exc}"))
+                if waiting:
+                    start(pool)
