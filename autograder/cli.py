@@ -167,7 +167,7 @@ def cmd_gradebook(args) -> int:
         if not out.is_dir():
             raise UsageError(f"no such output folder: {out}")
     try:
-        build(root, course, outs, Path(args.output_dir) if args.output_dir else outs[0])
+        build(root, course, outs, Path(args.output_dir) if args.output_dir else outs[0], jobs=_default_jobs())
     except ClassError as exc:
         raise UsageError(str(exc)) from None
     return 0

@@ -329,3 +329,26 @@ def test_a_worker_that_dies_costs_its_submission_only_and_this_process_grades_th
     graded = _shared_out(tmp_path, ["first", "doomed"] + [f"s{i}" for i in range(5)], no_waiting=True)
     assert graded.pop("doomed")[0] == "failed"
     assert graded == {key: ("graded", "here") for key in ["first"] + [f"s{i}" for i in range(5)]}
+
+
+def test_the_report_ranks_each_exercises_similarity_in_other_processes_with_the_same_result(single_run, tmp_path,
+                                                                                          course):
+    """With several exercises and --jobs 2, similarity is ranked in spawned processes while the figures are drawn:
+    the page is the one a single process writes."""
+    from pathlib import Path
+
+    from autograder.classroom.report import write_report
+
+    _, out, _ = single_run
+    records = store.read_records([out])
+    for record in records:  # a second exercise: each gmm file with its lines reversed, as "flows"
+        record["exercises"].append({**next(e for e in record["exercises"] if e["id"] == "gmm"), "id": "flows"})
+        gmm, folder = Path(record["folder"]) / "sources" / "gmm.py", tmp_path / "students" / record["key"]
+        (folder / "sources").mkdir(parents=True)
+        if gmm.is_file():
+            (folder / "sources" / "gmm.py").write_text(gmm.read_text())
+            (folder / "sources" / "flows.py").write_text("\n".join(reversed(gmm.read_text().splitlines())))
+        record["folder"] = str(folder)
+    pages = [write_report(ROOT, course, records, tmp_path / f"jobs{jobs}", jobs=jobs).read_text() for jobs in (1, 2)]
+    assert pages[0].count("sources compared") == 2 and "<h3>flows" in pages[0]
+    assert pages[0] == pages[1]

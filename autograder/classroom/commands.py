@@ -76,12 +76,13 @@ def grade_all(root: Path, course, source: Path, out: Path, *, jobs: int, exercis
             print(f"shard {shard[0]}/{shard[1]} done: results in {out}/students/; when every shard is done, "
                   f"run `course gradebook {out} ...` to build the gradebook and report")
         return 1 if failed else 0
-    build(root, course, [out], out, quiet=quiet, only={s.key for s in submissions})
+    build(root, course, [out], out, quiet=quiet, only={s.key for s in submissions}, jobs=jobs)
     return 1 if failed else 0
 
 
-def build(root: Path, course, outs, target: Path, quiet=False, only=None) -> list[dict]:
-    """gradebook.csv, canvas_import.csv and report.html in `target`, from the records in `outs`.
+def build(root: Path, course, outs, target: Path, quiet=False, only=None, jobs: int = 1) -> list[dict]:
+    """gradebook.csv, canvas_import.csv and report.html in `target`, from the records in `outs` (the report's
+    similarity ranked in up to `jobs` processes).
 
     `only`: keys to include (grade-all passes the class it just read, so students removed from the
     download since an earlier run are left out); None takes every record.
@@ -96,7 +97,7 @@ def build(root: Path, course, outs, target: Path, quiet=False, only=None) -> lis
     target = Path(target)
     store.atomic_write(target / "gradebook.csv", gradebook.gradebook_csv(course, records))
     store.atomic_write(target / "canvas_import.csv", gradebook.canvas_csv(course, records))
-    report = write_report(root, course, records, target)
+    report = write_report(root, course, records, target, jobs)
     if not quiet:
         print(gradebook.summary(course, records))
         print(f"gradebook: {target / 'gradebook.csv'} (Canvas import: {target / 'canvas_import.csv'})")

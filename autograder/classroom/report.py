@@ -8,11 +8,13 @@ mathtext); the tables beside them do, escaped.
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
 import re
 import statistics
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 from autograder.classroom import store
@@ -138,48 +140,74 @@ def timing_figure(records, target) -> str:
     return _save(figure, target, "grading_time")
 
 
-def similarity_section(root: Path, course, records, exercise_id) -> dict:
+def similarity_inputs(root: Path, course, records, exercise_id) -> tuple[dict, str | None]:
+    """(key -> the exercise's graded source, the stub's text or None) for `rank_pairs`."""
     sources = {}
     for record in records:
         path = Path(record["folder"]) / "sources" / f"{exercise_id}.py"
         if path.is_file():
             sources[record["key"]] = path.read_text(encoding="utf-8")
-    exercise = course.exercise(exercise_id)
-    stub_path = Path(root) / "exercises" / exercise_id / exercise.student_file
-    stub = stub_path.read_text(encoding="utf-8") if stub_path.is_file() else None
-    pairs = rank_pairs(exercise_id, sources, stub)
-    shown = [p for p in pairs if p.flagged][:TOP_PAIRS]
+    stub_path = Path(root) / "exercises" / exercise_id / course.exercise(exercise_id).student_file
+    return sources, stub_path.read_text(encoding="utf-8") if stub_path.is_file() else None
+
+
+def similarity_section(sources: dict, pairs) -> dict:
+    shown = [p for p in pairs if p.flagged]
     return {
-        "pairs": pairs[:max(TOP_PAIRS, len(shown))],
+        "pairs": pairs,
         "compared": len(sources),
         "side_by_side": [{"pair": p, "first": highlighted(sources[p.first], p.slices[0]),
                           "second": highlighted(sources[p.second], p.slices[1])} for p in shown],
     }
 
 
-def write_report(root: Path, course, records, target: Path) -> Path:
-    """Write target/report.html and its figures; returns the page's path."""
+@contextmanager
+def _similarity_pool(jobs: int, exercises: int):
+    """Where each exercise's similarity is ranked: in up to `jobs` spawned processes while this one draws the
+    figures, when there are several exercises (ranking compares every pair of students, the report's largest
+    part for a big class); here otherwise (a process costs about 0.7 CPU-s to import copydetect, which imports
+    pyplot, and one exercise's ranking overlaps only the figures of that exercise)."""
+    if jobs <= 1 or exercises <= 1:
+        yield None
+        return
+    import multiprocessing
+
+    with concurrent.futures.ProcessPoolExecutor(min(jobs, exercises),
+                                                mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def write_report(root: Path, course, records, target: Path, jobs: int = 1) -> Path:
+    """Write target/report.html and its figures; returns the page's path. With `jobs` > 1 the similarity of the
+    exercises is ranked in up to `jobs` processes while the figures are drawn."""
     from autograder.classroom.gradebook import exercise_ids
 
     ids = exercise_ids(course, records)
-    sections = []
-    for exercise_id in ids:
-        rates = pass_rates(records, exercise_id)
-        messages = frequent_messages(records, exercise_id)
-        scores = [e["score"] for r in records for e in r["exercises"] if e["id"] == exercise_id]
-        sections.append({
-            "exercise": course.exercise(exercise_id), "rates": rates,
-            "rates_figure": pass_rate_figure(exercise_id, rates, target) if rates else None,
-            "messages": messages,
-            "messages_figure": messages_figure(exercise_id, messages, target) if messages else None,
-            "median": statistics.median(scores), "mean": statistics.fmean(scores),
-            "full": sum(s >= course.exercise(exercise_id).points - 1e-9 for s in scores),
-            "similarity": similarity_section(root, course, records, exercise_id),
-        })
+    with _similarity_pool(jobs, len(ids)) as pool:
+        inputs = {i: similarity_inputs(root, course, records, i) for i in ids}
+        ranked = {i: pool.submit(rank_pairs, i, *inputs[i], TOP_PAIRS) for i in ids} if pool else {}
+        sections = []
+        for exercise_id in ids:
+            rates = pass_rates(records, exercise_id)
+            messages = frequent_messages(records, exercise_id)
+            scores = [e["score"] for r in records for e in r["exercises"] if e["id"] == exercise_id]
+            sections.append({
+                "exercise": course.exercise(exercise_id), "rates": rates,
+                "rates_figure": pass_rate_figure(exercise_id, rates, target) if rates else None,
+                "messages": messages,
+                "messages_figure": messages_figure(exercise_id, messages, target) if messages else None,
+                "median": statistics.median(scores), "mean": statistics.fmean(scores),
+                "full": sum(s >= course.exercise(exercise_id).points - 1e-9 for s in scores),
+            })
+        histograms, timing = score_histograms(course, records, ids, target), timing_figure(records, target)
+        for section, exercise_id in zip(sections, ids):
+            sources, stub = inputs[exercise_id]
+            pairs = ranked[exercise_id].result() if pool else rank_pairs(exercise_id, sources, stub, TOP_PAIRS)
+            section["similarity"] = similarity_section(sources, pairs)
     statuses = Counter(code for r in records for code in {c for c, _ in r["problems"]})
     students = [{"record": r, "feedback": os.path.relpath(Path(r["folder"]) / "feedback.html", target)} for r in records]
     page = render("report.html", course=course, records=records, sections=sections, students=students,
-                  histograms=score_histograms(course, records, ids, target), timing=timing_figure(records, target),
+                  histograms=histograms, timing=timing,
                   statuses=[(code, STATUSES[code], statuses[code]) for code in STATUSES if statuses[code]],
                   total_students=sum(len(r["students"]) for r in records))
     path = Path(target) / "report.html"

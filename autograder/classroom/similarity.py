@@ -37,8 +37,9 @@ def _fingerprint(source: str, boilerplate=None):
     return CodeFingerprint("submission.py", NOISE, WINDOW, boilerplate=boilerplate, fp=io.StringIO(source))
 
 
-def rank_pairs(exercise: str, sources: dict, stub: str | None = None) -> list[Pair]:
-    """Every pair of `sources` (key -> source text), most alike first; flags the unusually alike ones."""
+def rank_pairs(exercise: str, sources: dict, stub: str | None = None, top: int | None = None) -> list[Pair]:
+    """Every pair of `sources` (key -> source text), most alike first, or the `top` most alike (every flagged pair
+    among them comes before any unflagged one); flags the unusually alike ones."""
     from copydetect import compare_files
 
     boilerplate = list(_fingerprint(stub).hashes) if stub else None
@@ -61,7 +62,7 @@ def rank_pairs(exercise: str, sources: dict, stub: str | None = None) -> list[Pa
         return []
     typical = statistics.median(p.similarity for p in pairs)
     pairs = [Pair(**{**p.__dict__, "flagged": p.similarity >= max(FLAG_AT, typical + MARGIN)}) for p in pairs]
-    return sorted(pairs, key=lambda p: (-p.similarity, p.first, p.second))
+    return sorted(pairs, key=lambda p: (-p.similarity, p.first, p.second))[:top]
 
 
 def _ranges(slices) -> tuple[tuple[int, int], ...]:
