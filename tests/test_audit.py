@@ -92,12 +92,23 @@ def test_correct_alternatives_are_the_submissions_not_marked_wrong():
 
 
 @pytest.fixture(scope="module")
-def gmm_sample():
-    return run_audit(ROOT, COURSE.exercise("gmm"), limit=6, seed=3, timeout_s=300)
+def gmm_sample(tmp_path_factory):
+    """A six-mutant audit of gmm, with the temporary folder pointed at an empty one of its own while it runs."""
+    import tempfile
+
+    temporary = tmp_path_factory.mktemp("audit-tmp")
+    saved, tempfile.tempdir = tempfile.tempdir, str(temporary)
+    try:
+        report = run_audit(ROOT, COURSE.exercise("gmm"), limit=6, seed=3, timeout_s=300)
+    finally:
+        tempfile.tempdir = saved
+    report.left_in_tmp = sorted(path.name for path in temporary.iterdir())
+    return report
 
 
 def test_a_small_sample_audit_of_gmm(gmm_sample):
     assert len(gmm_sample.graded) == 6
+    assert gmm_sample.left_in_tmp == [], "each graded mutant's folder is removed (2,300 were left after a day)"
     assert gmm_sample.alternatives and gmm_sample.alternatives_ok, gmm_sample.render()
     assert gmm_sample.kill_rate >= 0.95, gmm_sample.render()
     text = gmm_sample.render()

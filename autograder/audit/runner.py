@@ -127,13 +127,13 @@ class Auditor:
         grading.reference_outputs(str(root), exercise_id, module_name, "cpu")  # computed once, before forking
 
     def _grade_here(self, name: str, source: str) -> Graded:
-        folder = Path(tempfile.mkdtemp(prefix="course-audit-"))
-        path = folder / f"{self.module_name}.py"
-        path.write_text(source, encoding="utf-8")
-        module = grading.import_file(path, f"{self.module_name}_{name}")
-        verdicts = grading.judge_in_process(self.root, self.exercise_id, self.module_name, module, skip=self.skip)
-        differs = any(not same(outputs_of(self.checks, module, self.names, inputs), self.expected[seed])
-                      for seed, inputs in self.inputs.items())
+        with tempfile.TemporaryDirectory(prefix="course-audit-") as folder:
+            path = Path(folder) / f"{self.module_name}.py"
+            path.write_text(source, encoding="utf-8")
+            module = grading.import_file(path, f"{self.module_name}_{name}")
+            verdicts = grading.judge_in_process(self.root, self.exercise_id, self.module_name, module, skip=self.skip)
+            differs = any(not same(outputs_of(self.checks, module, self.names, inputs), self.expected[seed])
+                          for seed, inputs in self.inputs.items())
         return Graded(name, {k: (v.fraction, v.feedback) for k, v in verdicts.items()}, differs)
 
     def grade(self, name: str, source: str) -> Graded:
