@@ -88,3 +88,13 @@ print(deferred_dynamo.install())
                            "from autograder.sandboxed import deferred_dynamo; print(deferred_dynamo.install())"],
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False"], done.stderr[-2000:]
+
+
+def test_a_star_import_gets_the_real_modules_names():
+    """`from torch._dynamo import *` asks for `__all__`: that runs the package, so every public name comes."""
+    out = _run("""
+print(deferred_dynamo.install())
+from torch._dynamo import *  # noqa: F403
+print(callable(reset), callable(disable), type(sys.modules['torch._dynamo']).__name__)  # noqa: F405
+""")
+    assert out == ["True", "True", "True", "module"]

@@ -28,7 +28,7 @@ class _DeferredDynamo(types.ModuleType):
     """`torch._dynamo` before its code has run: `disable` is answered here, anything else runs the package."""
 
     def __getattr__(self, attribute):  # only for what the module does not hold yet
-        if attribute.startswith("__") and attribute.endswith("__"):
+        if attribute.startswith("__") and attribute.endswith("__") and attribute != "__all__":
             raise AttributeError(attribute)  # copy, pickle, inspect probing: no reason to import the tracer
         _complete(self)
         return getattr(self, attribute)
