@@ -38,18 +38,19 @@ POLL_S = 0.05
 
 
 class TreeCpu:
-    """CPU seconds (user + system) of every descendant of `root`, sampled every POLL_S.
+    """CPU seconds (user + system) of every descendant of `root` (and of `root` too with `with_root`), sampled
+    every POLL_S.
 
     Resource usage of children is lost when a sandbox is killed (its processes are reaped by no one we wait
     for), so each process's own CPU time is read while it runs and the last value seen is kept.
     """
 
-    def __init__(self, root: psutil.Process):
-        self.root, self.seen = root, {}
+    def __init__(self, root: psutil.Process, with_root: bool = False):
+        self.root, self.with_root, self.seen = root, with_root, {}
 
     def sample(self) -> None:
         try:
-            members = self.root.children(recursive=True)
+            members = [self.root] * self.with_root + self.root.children(recursive=True)
         except psutil.Error:
             return
         for member in members:
@@ -108,14 +109,12 @@ def course_grade(folder: Path, exercises=(), device="cpu") -> Timed:
                str(output), "--quiet", *(part for e in exercises for part in ("--exercise", e))]
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    cpu = TreeCpu(process)
-    grader_peak = sandbox_peak = grader_cpu = 0.0
+    cpu = TreeCpu(process, with_root=True)
+    grader_peak = sandbox_peak = 0.0
     while process.poll() is None:
         try:
             grader_peak = max(grader_peak, process.memory_info().rss)
             sandbox_peak = max(sandbox_peak, sum(_rss(child) for child in process.children(recursive=True)))
-            times = process.cpu_times()
-            grader_cpu = times.user + times.system
         except psutil.Error:
             pass
         cpu.sample()
@@ -124,7 +123,7 @@ def course_grade(folder: Path, exercises=(), device="cpu") -> Timed:
     if process.returncode != 0:
         raise RuntimeError(f"course grade failed: {process.stderr.read().decode()[-2000:]}")
     score = json.loads(output.read_text(encoding="utf-8"))["score"]
-    return Timed(seconds, grader_cpu + cpu.seconds, int(grader_peak), int(sandbox_peak), score)
+    return Timed(seconds, cpu.seconds, int(grader_peak), int(sandbox_peak), score)
 
 
 def _rss(process: psutil.Process) -> int:
