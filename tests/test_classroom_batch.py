@@ -306,13 +306,14 @@ def _fake_grade(submission: Submission, options: Options) -> Outcome:
 
 
 def _shared_out(tmp_path, keys, no_waiting=False) -> dict:
-    from autograder.classroom.runner import _share_out
+    from autograder.classroom.runner import _share_out, grading_workers
 
     if no_waiting:
         (tmp_path / "no-waiting").touch()
     submissions = [Submission(key, (Student(key),), (), "plain", key) for key in keys]
     outcomes = []
-    _share_out(submissions, Options(ROOT, tmp_path, ("gmm",)), 2, outcomes.append, grade=_fake_grade)
+    with grading_workers(2) as workers:
+        _share_out(submissions, Options(ROOT, tmp_path, ("gmm",)), 2, outcomes.append, workers, grade=_fake_grade)
     return {o.key: (o.state, o.message) for o in outcomes}
 
 
@@ -337,7 +338,10 @@ def test_the_report_ranks_each_exercises_similarity_in_other_processes_with_the_
     the page is the one a single process writes."""
     from pathlib import Path
 
+    import concurrent.futures
+
     from autograder.classroom.report import write_report
+    from autograder.classroom.runner import grading_workers
 
     _, out, _ = single_run
     records = store.read_records([out])
@@ -352,3 +356,8 @@ def test_the_report_ranks_each_exercises_similarity_in_other_processes_with_the_
     pages = [write_report(ROOT, course, records, tmp_path / f"jobs{jobs}", jobs=jobs).read_text() for jobs in (1, 2)]
     assert pages[0].count("sources compared") == 2 and "<h3>flows" in pages[0]
     assert pages[0] == pages[1]
+    with grading_workers(2) as workers:  # grade-all's own workers, then the same with their pool broken
+        assert write_report(ROOT, course, records, tmp_path / "workers", workers=workers).read_text() == pages[0]
+        with pytest.raises(concurrent.futures.process.BrokenProcessPool):
+            workers.submit(os._exit, 1).result()
+        assert write_report(ROOT, course, records, tmp_path / "broken", workers=workers).read_text() == pages[0]

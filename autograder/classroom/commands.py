@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from autograder.classroom import gradebook, layouts, store
-from autograder.classroom.runner import Options, course_fingerprint, in_shard, run_batch
+from autograder.classroom.runner import Options, course_fingerprint, grading_workers, in_shard, run_batch
 from autograder.classroom.staging import unpack_zip
 
 MAX_CLASS_BYTES = 8 * 1024**3  # a whole class archive, unpacked
@@ -52,7 +52,7 @@ def grade_all(root: Path, course, source: Path, out: Path, *, jobs: int, exercis
     """Grade a class into `out`; build the gradebook and report unless this is one shard of several."""
     exercise_ids = tuple(exercise_ids or [e.id for e in course.exercises])
     out = Path(out).resolve()
-    with opened_class(source) as folder:
+    with opened_class(source) as folder, grading_workers(jobs) as workers:
         try:
             layout = layout or layouts.detect(folder)
             submissions = layouts.read(folder, layout, expected_files(course), course.timezone)
@@ -66,23 +66,23 @@ def grade_all(root: Path, course, source: Path, out: Path, *, jobs: int, exercis
         if not quiet:
             print(f"{len(submissions)} submissions ({layout} layout) in {source}{where}: grading {len(mine)} "
                   f"with {jobs} job{'s' if jobs != 1 else ''}, exercises {', '.join(exercise_ids)}", file=sys.stderr)
-        outcomes = run_batch(mine, options, jobs, quiet)
-    kept = sum(o.state == "kept" for o in outcomes)
-    failed = [o for o in outcomes if o.state == "failed"]
-    if not quiet and kept:
-        print(f"{kept} unchanged since the last run (kept; --regrade grades them again)", file=sys.stderr)
-    if shard and shard[1] > 1:
-        if not quiet:
-            print(f"shard {shard[0]}/{shard[1]} done: results in {out}/students/; when every shard is done, "
-                  f"run `course gradebook {out} ...` to build the gradebook and report")
-        return 1 if failed else 0
-    build(root, course, [out], out, quiet=quiet, only={s.key for s in submissions}, jobs=jobs)
+        outcomes = run_batch(mine, options, jobs, quiet, workers)
+        kept = sum(o.state == "kept" for o in outcomes)
+        failed = [o for o in outcomes if o.state == "failed"]
+        if not quiet and kept:
+            print(f"{kept} unchanged since the last run (kept; --regrade grades them again)", file=sys.stderr)
+        if shard and shard[1] > 1:
+            if not quiet:
+                print(f"shard {shard[0]}/{shard[1]} done: results in {out}/students/; when every shard is done, "
+                      f"run `course gradebook {out} ...` to build the gradebook and report")
+            return 1 if failed else 0
+        build(root, course, [out], out, quiet=quiet, only={s.key for s in submissions}, jobs=jobs, workers=workers)
     return 1 if failed else 0
 
 
-def build(root: Path, course, outs, target: Path, quiet=False, only=None, jobs: int = 1) -> list[dict]:
+def build(root: Path, course, outs, target: Path, quiet=False, only=None, jobs: int = 1, workers=None) -> list[dict]:
     """gradebook.csv, canvas_import.csv and report.html in `target`, from the records in `outs` (the report's
-    similarity ranked in up to `jobs` processes).
+    similarity ranked in `workers` or up to `jobs` processes: `write_report`).
 
     `only`: keys to include (grade-all passes the class it just read, so students removed from the
     download since an earlier run are left out); None takes every record.
@@ -97,7 +97,7 @@ def build(root: Path, course, outs, target: Path, quiet=False, only=None, jobs: 
     target = Path(target)
     store.atomic_write(target / "gradebook.csv", gradebook.gradebook_csv(course, records))
     store.atomic_write(target / "canvas_import.csv", gradebook.canvas_csv(course, records))
-    report = write_report(root, course, records, target, jobs)
+    report = write_report(root, course, records, target, jobs, workers)
     if not quiet:
         print(gradebook.summary(course, records))
         print(f"gradebook: {target / 'gradebook.csv'} (Canvas import: {target / 'canvas_import.csv'})")

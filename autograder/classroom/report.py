@@ -162,13 +162,13 @@ def similarity_section(sources: dict, pairs) -> dict:
 
 
 @contextmanager
-def _similarity_pool(jobs: int, exercises: int):
-    """Where each exercise's similarity is ranked: in up to `jobs` spawned processes while this one draws the
-    figures, when there are several exercises (ranking compares every pair of students, the report's largest
-    part for a big class); here otherwise (a process costs about 0.7 CPU-s to import copydetect, which imports
-    pyplot, and one exercise's ranking overlaps only the figures of that exercise)."""
-    if jobs <= 1 or exercises <= 1:
-        yield None
+def _similarity_pool(jobs: int, exercises: int, workers=None):
+    """Where each exercise's similarity is ranked while this process draws the figures (ranking compares every
+    pair of students: the report's largest part for a big class). `workers`, grade-all's grading processes, when
+    given; else up to `jobs` spawned processes when there are several exercises; else here (None: a fresh
+    process costs about 0.7 CPU-s to import copydetect, and one exercise's ranking overlaps only its figures)."""
+    if workers is not None or jobs <= 1 or exercises <= 1:
+        yield workers
         return
     import multiprocessing
 
@@ -177,15 +177,32 @@ def _similarity_pool(jobs: int, exercises: int):
         yield pool
 
 
-def write_report(root: Path, course, records, target: Path, jobs: int = 1) -> Path:
-    """Write target/report.html and its figures; returns the page's path. With `jobs` > 1 the similarity of the
-    exercises is ranked in up to `jobs` processes while the figures are drawn."""
+def _ranked_elsewhere(pool, exercise_id: str, sources: dict, stub) -> concurrent.futures.Future | None:
+    try:
+        return pool.submit(rank_pairs, exercise_id, sources, stub, TOP_PAIRS) if pool else None
+    except concurrent.futures.BrokenExecutor:  # a grading worker died: this process ranks it
+        return None
+
+
+def _ranking(future, exercise_id: str, sources: dict, stub) -> list:
+    if future is not None:
+        try:
+            return future.result()
+        except concurrent.futures.BrokenExecutor:
+            pass
+    return rank_pairs(exercise_id, sources, stub, TOP_PAIRS)
+
+
+def write_report(root: Path, course, records, target: Path, jobs: int = 1, workers=None) -> Path:
+    """Write target/report.html and its figures; returns the page's path. The similarity of the exercises is
+    ranked in other processes while the figures are drawn: `workers` (an executor) or, with `jobs` > 1 and several
+    exercises, up to `jobs` processes started for it."""
     from autograder.classroom.gradebook import exercise_ids
 
     ids = exercise_ids(course, records)
-    with _similarity_pool(jobs, len(ids)) as pool:
+    with _similarity_pool(jobs, len(ids), workers) as pool:
         inputs = {i: similarity_inputs(root, course, records, i) for i in ids}
-        ranked = {i: pool.submit(rank_pairs, i, *inputs[i], TOP_PAIRS) for i in ids} if pool else {}
+        ranked = {i: _ranked_elsewhere(pool, i, *inputs[i]) for i in ids}
         sections = []
         for exercise_id in ids:
             rates = pass_rates(records, exercise_id)
@@ -202,8 +219,7 @@ def write_report(root: Path, course, records, target: Path, jobs: int = 1) -> Pa
         histograms, timing = score_histograms(course, records, ids, target), timing_figure(records, target)
         for section, exercise_id in zip(sections, ids):
             sources, stub = inputs[exercise_id]
-            pairs = ranked[exercise_id].result() if pool else rank_pairs(exercise_id, sources, stub, TOP_PAIRS)
-            section["similarity"] = similarity_section(sources, pairs)
+            section["similarity"] = similarity_section(sources, _ranking(ranked[exercise_id], exercise_id, sources, stub))
     statuses = Counter(code for r in records for code in {c for c, _ in r["problems"]})
     students = [{"record": r, "feedback": os.path.relpath(Path(r["folder"]) / "feedback.html", target)} for r in records]
     page = render("report.html", course=course, records=records, sections=sections, students=students,

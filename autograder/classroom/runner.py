@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -142,13 +143,28 @@ def _safe_grade(submission: Submission, options: Options) -> Outcome:
         return Outcome(submission.key, "failed", "error", f"{type(exc).__name__}: {exc}")
 
 
-def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> list[Outcome]:
+@contextmanager
+def grading_workers(jobs: int):
+    """The `jobs - 1` spawned processes that grade beside this one (None for one job), each computing on one
+    thread. They start on first use; once the batch is done they rank the report's similarity."""
+    if jobs <= 1:
+        yield None
+        return
+    from autograder.grading import one_compute_thread
+
+    context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context,
+                                                initializer=one_compute_thread) as workers:
+        yield workers
+
+
+def run_batch(submissions, options: Options, jobs: int, quiet: bool = False, workers=None) -> list[Outcome]:
     """Grade `submissions` with `jobs` graders at once; a tqdm bar shows the count, the ETA, the submissions with
     problems so far and those the grader could not grade (retried on the next run).
 
     This process is one of the graders (a thread of it: the student code runs in sandboxes either way), and
-    `jobs - 1` spawned worker processes are the others. Each grader takes the next submission when it is done
-    with one, so a slow submission never holds back the others'.
+    `jobs - 1` spawned worker processes are the others (`workers` from `grading_workers`, or made here). Each
+    grader takes the next submission when it is done with one, so a slow submission never holds back the others'.
     """
     from tqdm import tqdm
 
@@ -171,27 +187,28 @@ def run_batch(submissions, options: Options, jobs: int, quiet: bool = False) -> 
         if jobs <= 1 or len(submissions) <= 1:
             for submission in submissions:
                 done(_safe_grade(submission, options))
+        elif workers is None:
+            with grading_workers(jobs) as workers:
+                _share_out(submissions, options, jobs, done, workers)
         else:
-            _share_out(submissions, options, jobs, done)
+            _share_out(submissions, options, jobs, done, workers)
     return sorted(outcomes, key=lambda o: o.key)
 
 
-def _share_out(submissions, options: Options, jobs: int, done, grade=None) -> None:
-    """Grade `submissions` in a thread of this process and `jobs - 1` spawned workers, each taking the next one
-    as it finishes its last (no queue builds up in front of a grader that is stuck on a slow submission).
+def _share_out(submissions, options: Options, jobs: int, done, workers, grade=None) -> None:
+    """Grade `submissions` in a thread of this process and `jobs - 1` `workers`, each taking the next one as it
+    finishes its last (no queue builds up in front of a grader that is stuck on a slow submission). When none is
+    left to hand out, the workers load what the report will need while the last ones finish.
 
     A worker that dies (killed, out of memory) breaks its pool: its submission is reported as not graded
     and this process grades the rest alone. `grade(submission, options) -> Outcome` is `_safe_grade` unless
     given (a module-level function: the workers import it).
     """
-    from autograder.grading import one_compute_thread
+    from autograder.classroom.similarity import load_copydetect
 
     grade = grade or _safe_grade
     waiting = list(reversed(submissions))
-    context = multiprocessing.get_context("spawn")  # no forked copies of threads or CUDA state
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader") as here, \
-            concurrent.futures.ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context,
-                                                   initializer=one_compute_thread) as workers:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader") as here:
         running = {}
 
         def start(pool) -> None:
@@ -200,6 +217,10 @@ def _share_out(submissions, options: Options, jobs: int, done, grade=None) -> No
                 running[pool.submit(grade, submission, options)] = (pool, submission)
             except concurrent.futures.BrokenExecutor:  # a worker died: this process's grader takes it later
                 waiting.append(submission)
+                return
+            if not waiting:
+                for _ in range(jobs - 1):
+                    _submit_quietly(workers, load_copydetect)
 
         for pool in [here] + [workers] * (jobs - 1):
             if waiting:
@@ -214,3 +235,11 @@ def _share_out(submissions, options: Options, jobs: int, done, grade=None) -> No
                     done(Outcome(submission.key, "failed", "error", f"worker died: {exc}"))
                 if waiting:
                     start(pool)
+
+
+def _submit_quietly(pool, function) -> None:
+    """Queue work whose result nobody waits for (a broken pool takes nothing)."""
+    try:
+        pool.submit(function)
+    except concurrent.futures.BrokenExecutor:
+        pass

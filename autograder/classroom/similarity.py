@@ -31,6 +31,11 @@ class Pair:
     flagged: bool = False
 
 
+def load_copydetect() -> None:
+    """Import copydetect (about 0.7 CPU-s: it imports matplotlib.pyplot) ahead of ranking."""
+    import copydetect  # noqa: F401
+
+
 def _fingerprint(source: str, boilerplate=None):
     from copydetect import CodeFingerprint
 
