@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograder.classroom import gradebook, layouts, store
 from autograder.classroom.runner import Options, course_fingerprint, grading_workers, in_shard, run_batch
+from autograder.classroom.similarity import load_copydetect
 from autograder.classroom.staging import unpack_zip
 
 MAX_CLASS_BYTES = 8 * 1024**3  # a whole class archive, unpacked
@@ -66,12 +67,13 @@ def grade_all(root: Path, course, source: Path, out: Path, *, jobs: int, exercis
         if not quiet:
             print(f"{len(submissions)} submissions ({layout} layout) in {source}{where}: grading {len(mine)} "
                   f"with {jobs} job{'s' if jobs != 1 else ''}, exercises {', '.join(exercise_ids)}", file=sys.stderr)
-        outcomes = run_batch(mine, options, jobs, quiet, workers)
+        report_follows = not (shard and shard[1] > 1)
+        outcomes = run_batch(mine, options, jobs, quiet, workers, then=load_copydetect if report_follows else None)
         kept = sum(o.state == "kept" for o in outcomes)
         failed = [o for o in outcomes if o.state == "failed"]
         if not quiet and kept:
             print(f"{kept} unchanged since the last run (kept; --regrade grades them again)", file=sys.stderr)
-        if shard and shard[1] > 1:
+        if not report_follows:
             if not quiet:
                 print(f"shard {shard[0]}/{shard[1]} done: results in {out}/students/; when every shard is done, "
                       f"run `course gradebook {out} ...` to build the gradebook and report")

@@ -158,13 +158,14 @@ def grading_workers(jobs: int):
         yield workers
 
 
-def run_batch(submissions, options: Options, jobs: int, quiet: bool = False, workers=None) -> list[Outcome]:
+def run_batch(submissions, options: Options, jobs: int, quiet: bool = False, workers=None, then=None) -> list[Outcome]:
     """Grade `submissions` with `jobs` graders at once; a tqdm bar shows the count, the ETA, the submissions with
     problems so far and those the grader could not grade (retried on the next run).
 
     This process is one of the graders (a thread of it: the student code runs in sandboxes either way), and
     `jobs - 1` spawned worker processes are the others (`workers` from `grading_workers`, or made here). Each
     grader takes the next submission when it is done with one, so a slow submission never holds back the others'.
+    `then`: a module-level function each worker runs when nothing is left to hand out (what comes next needs).
     """
     from tqdm import tqdm
 
@@ -191,21 +192,19 @@ def run_batch(submissions, options: Options, jobs: int, quiet: bool = False, wor
             with grading_workers(jobs) as workers:
                 _share_out(submissions, options, jobs, done, workers)
         else:
-            _share_out(submissions, options, jobs, done, workers)
+            _share_out(submissions, options, jobs, done, workers, then=then)
     return sorted(outcomes, key=lambda o: o.key)
 
 
-def _share_out(submissions, options: Options, jobs: int, done, workers, grade=None) -> None:
+def _share_out(submissions, options: Options, jobs: int, done, workers, grade=None, then=None) -> None:
     """Grade `submissions` in a thread of this process and `jobs - 1` `workers`, each taking the next one as it
     finishes its last (no queue builds up in front of a grader that is stuck on a slow submission). When none is
-    left to hand out, the workers load what the report will need while the last ones finish.
+    left to hand out, each worker runs `then` (if given) while the last ones finish.
 
     A worker that dies (killed, out of memory) breaks its pool: its submission is reported as not graded
     and this process grades the rest alone. `grade(submission, options) -> Outcome` is `_safe_grade` unless
     given (a module-level function: the workers import it).
     """
-    from autograder.classroom.similarity import load_copydetect
-
     grade = grade or _safe_grade
     waiting = list(reversed(submissions))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader") as here:
@@ -218,9 +217,9 @@ def _share_out(submissions, options: Options, jobs: int, done, workers, grade=No
             except concurrent.futures.BrokenExecutor:  # a worker died: this process's grader takes it later
                 waiting.append(submission)
                 return
-            if not waiting:
+            if not waiting and then is not None:
                 for _ in range(jobs - 1):
-                    _submit_quietly(workers, load_copydetect)
+                    _submit_quietly(workers, then)
 
         for pool in [here] + [workers] * (jobs - 1):
             if waiting:
