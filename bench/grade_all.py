@@ -48,14 +48,17 @@ def _spin(seconds: float) -> int:
     return count
 
 
-def available_parallelism(seconds: float = 5.0) -> float:
-    """How much more work two CPU-bound processes get done than one, on this machine right now (2.0 when idle)."""
+def available_parallelism(seconds: float = 2.0, rounds: int = 3) -> float:
+    """How much more work two CPU-bound processes get done than one, on this machine right now (2.0 when idle):
+    the median of `rounds` alternations, each process spinning `seconds`."""
     import multiprocessing
 
-    one = _spin(seconds)
+    ratios = []
     with multiprocessing.Pool(2) as pool:
-        two = sum(pool.map(_spin, [seconds, seconds]))
-    return two / one
+        for _ in range(rounds):
+            one = pool.apply(_spin, (seconds,))
+            ratios.append(sum(pool.map(_spin, [seconds, seconds], chunksize=1)) / one)
+    return statistics.median(ratios)
 
 
 def busy_cpu_seconds() -> float:
