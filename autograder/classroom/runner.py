@@ -1,6 +1,6 @@
 """The batch behind `course grade-all`: pick this shard's submissions, skip what is already graded,
-grade the rest in a pool of processes with a progress bar, write each student's files as soon as
-that student is done.
+grade the rest in this process and a pool of worker processes with a progress bar, write each
+student's files as soon as that student is done.
 
 Each submission is staged into a clean scratch folder and graded by `grade_submission`, exactly as
 `course grade` grades a folder. Its fingerprint (staged content, identity, submission time, and the
