@@ -82,7 +82,7 @@ def time_run(source: Path, jobs: int, scratch: Path) -> tuple[float, float]:
     return time.perf_counter() - started, busy_cpu_seconds() - busy
 
 
-def measure(runs: int = 1, submissions: int = 40, log=print) -> dict:
+def measure(runs: int = 3, submissions: int = 40, log=print) -> dict:
     """Wall and CPU seconds of grade-all with --jobs 1 and 2 (alternated), medians; the machine's spare capacity."""
     with tempfile.TemporaryDirectory(prefix="bench-grade-all-") as scratch:
         source = made_class(Path(scratch), submissions)

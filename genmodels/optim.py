@@ -1,10 +1,11 @@
 """Adam and SGD for the course's training loops, with torch.optim's updates and the API a training step uses.
 
 Why not torch.optim: constructing the first torch.optim optimizer in a process imports torch._dynamo
-(about 1.2 s of CPU, more than most smoke tests train): the grader would pay it for the reference's training,
-and so would every process that trains outside the sandbox (whose zygote defers it). These classes do the same arithmetic as `torch.optim.Adam` and `torch.optim.SGD`
-(no momentum, no weight decay; tests/test_genmodels.py compares them step by step) and offer what a
-student's training step calls: `zero_grad(set_to_none=True)`, `step(closure=None)`, `param_groups`.
+(about 1.2 s of CPU, more than most smoke tests train): the grader would pay it for the reference's
+training, and so would every process that trains outside the sandbox (whose zygote defers it). These
+classes do the same arithmetic as `torch.optim.Adam` and `torch.optim.SGD` (no momentum, no weight
+decay; tests/test_genmodels.py compares them step by step) and offer what a student's training step
+calls: `zero_grad(set_to_none=True)`, `step(closure=None)`, `param_groups`.
 """
 
 from __future__ import annotations

@@ -336,9 +336,8 @@ def test_the_report_ranks_each_exercises_similarity_in_other_processes_with_the_
                                                                                           course):
     """With several exercises and --jobs 2, similarity is ranked in spawned processes while the figures are drawn:
     the page is the one a single process writes."""
-    from pathlib import Path
-
     import concurrent.futures
+    from pathlib import Path
 
     from autograder.classroom.report import write_report
     from autograder.classroom.runner import grading_workers

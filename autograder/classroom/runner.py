@@ -165,7 +165,8 @@ def run_batch(submissions, options: Options, jobs: int, quiet: bool = False, wor
     This process is one of the graders (a thread of it: the student code runs in sandboxes either way), and
     `jobs - 1` spawned worker processes are the others (`workers` from `grading_workers`, or made here). Each
     grader takes the next submission when it is done with one, so a slow submission never holds back the others'.
-    `then`: a module-level function each worker runs when nothing is left to hand out (what comes next needs).
+    `then`: a module-level function each of `workers` runs when nothing is left to hand out (what comes next
+    needs); a pool made here closes with the batch, so it is not given one.
     """
     from tqdm import tqdm
 
