@@ -216,6 +216,11 @@ def ipc_objects(uid: int):
     return found
 
 
+def ipc_bytes(uid: int) -> int:
+    """Bytes of the System V shared memory segments and message queues `uid` owns or created."""
+    return sum(size for kind, _, size in ipc_objects(uid) if kind != "sem")
+
+
 def _remove_ipc(uid: int) -> None:
     objects = ipc_objects(uid)
     if not objects:

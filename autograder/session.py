@@ -340,8 +340,12 @@ class Session:
                 self._stop()
                 return
             time.sleep(0.01)
+            # A child the zygote forks only now (the command came just before the first kill) is killed too: it
+            # would otherwise run unwatched while this loop waits.
+            self.started.watch.kill(spare={self.zygote_pid})
         self._empty_private_folders()
         self._remove_leftovers()
+        self.started.watch.look_afresh()  # what was just removed no longer counts against the next child
 
     def _remove_leftovers(self) -> None:
         """What the uid left in the host's world-writable folders: only the fallback shares them (bubblewrap binds

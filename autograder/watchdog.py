@@ -140,15 +140,21 @@ class Watch:
     """Everything one sandbox holds: by `uid` when it has a dedicated one, else by `root_pid`'s tree and session.
 
     Cheap every poll: the known processes and their new children, their threads, resident memory, open
-    files and the unnamed files they hold open (memfds). Every `SLOW_S`: a full scan for processes of the
-    uid (daemons re-parented away), unnamed files only mapped, System V memory, files. The proportional set size, dearer, is measured only when resident memory nears the limit.
+    files, the unnamed files they hold open (memfds) and the uid's System V memory (a fast writer gets
+    gigabytes between two slow looks). Every `SLOW_S`: a full scan for processes of the uid (daemons
+    re-parented away), unnamed files only mapped, files. The proportional set size, dearer, is measured
+    only when resident memory nears the limit.
     """
 
     def __init__(self, root_pid: int, uid: int | None, box, outside_box: bool):
         self.root_pid, self.uid, self.box = root_pid, uid, box
         self.outside_box = outside_box and uid is not None  # also count what it wrote in /tmp & co.
         self.known: set = {root_pid}
-        self._slow = ({}, 0, 0, 0)  # unnamed mapped files, System V bytes, file bytes, file entries
+        self.look_afresh()
+
+    def look_afresh(self) -> None:
+        """Forget the slow measures (after a clean-up): the next `usage` takes them again."""
+        self._slow = ({}, 0, 0)  # unnamed mapped files, file bytes, file entries
         self._slow_at = -SLOW_S
 
     def pids(self) -> list[int]:
@@ -172,15 +178,12 @@ class Watch:
         mapped: dict = {}
         for pid in pids:
             _unnamed_mapped_files(pid, mapped)
-        ipc = 0
-        if self.uid is not None:
-            ipc = sum(size for kind, _, size in sandbox_users.ipc_objects(self.uid) if kind != "sem")
         total, entries = walk_files([self.box])
         if self.outside_box:
             for entry, info in sandbox_users.entries_of(self.uid, sandbox_users.temp_roots()):
                 inner = walk_files([entry.path], self.uid) if stat.S_ISDIR(info.st_mode) else (0, 0)
                 total, entries = total + info.st_blocks * 512 + inner[0], entries + 1 + inner[1]
-        self._slow = (mapped, ipc, total, entries)
+        self._slow = (mapped, total, entries)
 
     def usage(self, memory_limit: int | None = None) -> Usage:
         """What the sandbox holds now; with `memory_limit`, memory past it is re-measured as PSS before it counts."""
@@ -199,7 +202,8 @@ class Watch:
         if slow:
             self._slow_at = now
             self._measure_slow(alive)
-        mapped, ipc, file_bytes, file_entries = self._slow
+        mapped, file_bytes, file_entries = self._slow
+        ipc = sandbox_users.ipc_bytes(self.uid) if self.uid is not None else 0
         unnamed = dict(mapped)  # a memfd both open and mapped counts once
         open_files = sum(_unnamed_open_files(pid, unnamed) for pid in alive)
         hidden = sum(unnamed.values()) + ipc

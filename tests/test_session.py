@@ -4,8 +4,11 @@ does costs only that exercise's checks, and no exercise sees another's state. In
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,7 +20,8 @@ from autograder.grading import probe_inputs, reference_path
 from autograder.checking import load_checks
 from autograder.isolation import Isolation, detect
 from autograder.session import ExerciseRun, Session
-from redteam import LIMITS, MODES, ROOT, assert_contained, bubblewrap_available, grade, private_course, token
+from redteam import (LIMITS, MODES, ROOT, assert_contained, bubblewrap_available, grade, mode_env, private_course,
+                     token)
 
 PAIR = ("autoencoder", "iwae")  # no banned modules: one sandbox serves both
 SOURCES = {name: (ROOT / "solutions" / name / f"{name}.py").read_text(encoding="utf-8") for name in PAIR}
@@ -96,6 +100,37 @@ def test_a_checkout_under_tmp_keeps_its_interpreter_between_exercises(course, tm
         shutil.rmtree(under_tmp, ignore_errors=True)
     assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]
 
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_child_forked_after_the_resets_first_kill_is_killed_not_waited_for(mode, monkeypatch):
+    """A limit can be found broken before the zygote has forked the child it was asked for (or while student code
+    holds the zygote stopped): the reset's first kill finds no child, then the zygote forks one. That child must be
+    killed too, not run unwatched while the reset waits for the zygote to report its end."""
+    for key, value in mode_env(mode).items():
+        monkeypatch.setenv(key, value)
+    checks = load_checks("autoencoder")
+    names = checks.probe_names()
+    inputs = probe_inputs(checks, names, 7, reference_path(ROOT, "autoencoder", "autoencoder"))
+    run = ExerciseRun("autoencoder", "autoencoder", "while True:\n    pass\n", checks.probes, names, inputs,
+                      Limits(**LIMITS))
+    with Session(detect(), [run]) as session:
+        session.start()
+        session.prepare_run(run)
+        progress_read, progress_write = os.pipe()
+        output_read, output_write = os.pipe()
+        os.kill(session.zygote_pid, signal.SIGSTOP)  # the command waits in the socket until the reset wakes it
+        session.fork(run, names, output_write, progress_write)
+        os.close(progress_write)
+        os.close(output_write)
+        started = time.monotonic()
+        session.reset()
+        waited = time.monotonic() - started
+        os.close(progress_read)
+        os.close(output_read)
+        assert session.alive(), "the reset gave up on the zygote (the child ran on until the zygote's answer time)"
+        assert waited < 10
+        assert [pid for pid in session.started.watch.pids() if pid != session.zygote_pid] == [], "the child lives on"
 
 @pytest.mark.skipif(not bubblewrap_available(), reason="bubblewrap does not work here")
 def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
