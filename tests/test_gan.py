@@ -32,6 +32,7 @@ MISTAKES = {
     "labels_swapped": ("labels are swapped", ["discriminator_loss:"]),
     "saturating_generator_loss": ("saturating minimax loss", ["generator_loss: the non-saturating", "generator losses:"]),
     "log_of_sigmoid": ("log(sigmoid(x))", ["all three losses"]),
+    "softplus_by_hand": ("exp(x) overflows to inf", ["all three losses"]),
     "sigmoid_twice": ("sigmoid is applied twice", ["discriminator_loss:", "generator_loss:"]),
     "sum_not_mean": ("sums instead of means", ["discriminator_loss:", "generator_loss:"]),
     "generator_first": ("generator is updated first", ["gan_train_step: the discriminator step comes first",

@@ -16,7 +16,7 @@ Messages tested elsewhere, not repeated here:
   exp_logvar_as_std, ll_mean_over_pixels, bce_on_probabilities (the ±150 "loss on probabilities"),
   ll_returns_scalar, elbo_mean_over_batch, noise_shared_across_batch, sample_not_rsample, uniform_noise;
   gan: labels_swapped, discriminator_loss_halved, sum_not_mean, concat_batch_mean, sigmoid_twice,
-  saturating_generator_loss, names_swapped, log_of_sigmoid, generator_first, no_zero_grad,
+  saturating_generator_loss, names_swapped, log_of_sigmoid, softplus_by_hand, generator_first, no_zero_grad,
   no_detach_no_zero_grad, minimax_in_step, d_loss_halved; pixelcnn: types_swapped, leaky_mask,
   centre_row_kept, transposed, construction_only, no_padding, nats, unstable_nll, one_pass, column_major,
   thresholded_sampling);

@@ -24,8 +24,9 @@ CHECKS = CheckSet("autograder.checks.gan.probes")
 SMOKE_MIN_MODES = 6  # of 8; every reference seed covers all 8
 SMOKE_MIN_SHARE = 0.15  # of samples within SMOKE.score_radius of a mode; reference seeds 0.27-0.72
 LOSS_RTOL, LOSS_ATOL = 1e-5, 1e-6
-STABLE_HINT = (": the loss is not stable for confident logits — log(sigmoid(x)) and log(1 - sigmoid(x)) "
-               "underflow to -inf; use F.logsigmoid / F.softplus or F.binary_cross_entropy_with_logits")
+STABLE_HINT = (": the loss is not stable for confident logits — sigmoid(x) rounds to exactly 0 or 1 there, so "
+               "log(sigmoid(x)) or log(1 - sigmoid(x)) is log(0) = -inf (and exp(x) overflows to inf); use "
+               "F.logsigmoid / F.softplus or F.binary_cross_entropy_with_logits")
 
 
 # ---------------------------------------------------------------- the three losses

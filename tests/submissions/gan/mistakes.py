@@ -76,6 +76,23 @@ MISTAKES = {
             "    return torch.log(1 - torch.sigmoid(fake_logits)).mean()\n",
         ),
     ],
+    # -log σ(x) written as log(1 + exp(-x)) by hand: right for moderate logits, exp overflows to inf for confident ones.
+    "softplus_by_hand": [
+        (
+            "    real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))  # mean -log σ(real)\n"
+            "    fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))  # mean -log(1-σ(fake))\n"
+            "    return real_term + fake_term\n",
+            "    return torch.log(1 + torch.exp(-real_logits)).mean() + torch.log(1 + torch.exp(fake_logits)).mean()\n",
+        ),
+        (
+            "    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))\n",
+            "    return torch.log(1 + torch.exp(-fake_logits)).mean()\n",
+        ),
+        (
+            "    return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))\n",
+            "    return -torch.log(1 + torch.exp(fake_logits)).mean()\n",
+        ),
+    ],
     # the generator step uses the saturating minimax loss.
     "minimax_in_step": [
         (
