@@ -149,6 +149,22 @@ class _Child:
 
     def _check_limits(self, usage, now, current, elapsed):
         """(problem, message) for the first limit broken, else None."""
+        broken = self._resources_broken(usage)
+        if broken:
+            return broken
+        limits = self.limits
+        if now > self.deadline:
+            return "deadline", f"the exercise's time limit of {limits.time_s:g} s ran out before this check"
+        if current == "startup" and elapsed > session_module.ANSWER_S:
+            return "zygote", "the grading sandbox stopped answering"
+        if current not in ("startup", None) and elapsed > self.time_limits.get(current, 0):
+            what = "importing your file" if current == "import" else "this check"
+            return "timeout", (f"{what} took longer than {self.time_limits[current]:g} s and was stopped "
+                               "(an endless loop, or a stopping rule that is never met?)")
+        return None
+
+    def _resources_broken(self, usage):
+        """(problem, message) for the first of memory, processes and files over its limit, else None."""
         limits = self.limits
         if usage.memory_bytes > limits.memory_mib * 1024 * 1024:
             return "memory", f"used more than {limits.memory_mib} MiB of memory; it was stopped"
@@ -158,14 +174,6 @@ class _Child:
                 or (self.session.box_bounded and file_limits.box_is_full(self.session.box))):
             return "files", (f"wrote more than {self.files_bytes >> 20} MiB or {watchdog.MAX_FILE_ENTRIES:,} files; "
                              "it was stopped")
-        if now > self.deadline:
-            return "deadline", f"the exercise's time limit of {limits.time_s:g} s ran out before this check"
-        if current == "startup" and elapsed > session_module.ANSWER_S:
-            return "zygote", "the grading sandbox stopped answering"
-        if current not in ("startup", None) and elapsed > self.time_limits.get(current, 0):
-            what = "importing your file" if current == "import" else "this check"
-            return "timeout", (f"{what} took longer than {self.time_limits[current]:g} s and was stopped "
-                               "(an endless loop, or a stopping rule that is never met?)")
         return None
 
     def go(self, names):
@@ -204,6 +212,9 @@ class _Child:
                     if not self.session.alive():  # its own zygote: only this submission's code can reach it
                         failure = ("crash", "the sandbox's first process was killed during this check: does your "
                                             "code kill or stop other processes?")
+                    else:  # a last full look: what a quick child left (files, System V memory) is charged to it,
+                        watch.look_afresh()  # never to the next child
+                        failure = self._resources_broken(watch.usage(self.limits.memory_mib << 20))
                     break
                 if current is None and now - current_since > GRACE_S:
                     break  # all done, but student threads keep the child alive

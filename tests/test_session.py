@@ -132,6 +132,43 @@ def test_a_child_forked_after_the_resets_first_kill_is_killed_not_waited_for(mod
         assert waited < 10
         assert [pid for pid in session.started.watch.pids() if pid != session.zygote_pid] == [], "the child lives on"
 
+
+QUICK_WRITER = """
+    import os as _os
+    _flag = _os.path.join(_os.getcwd(), "out", ".wrote")  # out/ outlives the clean-up of the box: once only
+    if not _os.path.exists(_flag):
+        open(_flag, "w").close()
+        for _name in ("big-1", "big-2"):  # (each file is also capped at the budget, by RLIMIT_FSIZE)
+            with open(_name, "wb") as _big:
+                _big.write(b"x" * ({files_mib} * 3 // 4 << 20))
+        _os._exit(3)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_files_a_quick_child_left_are_charged_to_it_not_to_the_next(mode, monkeypatch):
+    """Where the box is not a tmpfs of the file budget (no right to mount: Docker), only the watchdog bounds it. A
+    check that writes past the budget and ends before the next look is charged for it by a last look at its end;
+    the next child, on an emptied box, owes nothing."""
+    from autograder import session as session_module
+
+    for key, value in mode_env(mode).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(session_module.file_limits, "bounded_box", lambda *args: False)
+    reference = (ROOT / "solutions" / "gmm" / "gmm.py").read_text(encoding="utf-8")
+    start = reference.index('"""', reference.index("def fit_gmm(")) + 3
+    body = reference.index('"""', start) + 4  # after the docstring's closing line
+    source = reference[:body] + QUICK_WRITER.format(files_mib=LIMITS["files_mib"]) + reference[body:]
+    checks = load_checks("gmm")
+    names = checks.probe_names()
+    inputs = probe_inputs(checks, names, 7, reference_path(ROOT, "gmm", "gmm"))
+    run = ExerciseRun("gmm", "gmm", source, checks.probes, names, inputs, Limits(**LIMITS))
+    with Session(detect(), [run]) as session:
+        report = run_exercise(session, run)
+    outcomes = report.outcomes
+    assert outcomes["fit"].problem == "files", outcomes["fit"]  # the first probe to call fit_gmm
+    assert all(outcomes[name].ok for name in names if name != "fit"), {n: o.message for n, o in outcomes.items()}
+
 @pytest.mark.skipif(not bubblewrap_available(), reason="bubblewrap does not work here")
 def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
     course = load_course(ROOT / "course.yml")
