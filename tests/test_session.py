@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from autograder import file_limits
 from autograder.config import Limits, load_course
 from autograder.executor import run_exercise
 from autograder.grading import probe_inputs, reference_path
@@ -101,26 +102,30 @@ def test_a_checkout_under_tmp_keeps_its_interpreter_between_exercises(course, tm
     assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]
 
 
+def _run_in(mode, monkeypatch, exercise, source) -> ExerciseRun:
+    """`source` as `exercise`'s file, under the red team's limits, for a Session in isolation level `mode` (set in
+    this process's environment)."""
+    for key, value in mode_env(mode).items():
+        monkeypatch.setenv(key, value)
+    checks = load_checks(exercise)
+    names = checks.probe_names()
+    inputs = probe_inputs(checks, names, 7, reference_path(ROOT, exercise, exercise))
+    return ExerciseRun(exercise, exercise, source, checks.probes, names, inputs, Limits(**LIMITS))
+
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_child_forked_after_the_resets_first_kill_is_killed_not_waited_for(mode, monkeypatch):
     """A limit can be found broken before the zygote has forked the child it was asked for (or while student code
     holds the zygote stopped): the reset's first kill finds no child, then the zygote forks one. That child must be
     killed too, not run unwatched while the reset waits for the zygote to report its end."""
-    for key, value in mode_env(mode).items():
-        monkeypatch.setenv(key, value)
-    checks = load_checks("autoencoder")
-    names = checks.probe_names()
-    inputs = probe_inputs(checks, names, 7, reference_path(ROOT, "autoencoder", "autoencoder"))
-    run = ExerciseRun("autoencoder", "autoencoder", "while True:\n    pass\n", checks.probes, names, inputs,
-                      Limits(**LIMITS))
+    run = _run_in(mode, monkeypatch, "autoencoder", "while True:\n    pass\n")
     with Session(detect(), [run]) as session:
         session.start()
         session.prepare_run(run)
         progress_read, progress_write = os.pipe()
         output_read, output_write = os.pipe()
         os.kill(session.zygote_pid, signal.SIGSTOP)  # the command waits in the socket until the reset wakes it
-        session.fork(run, names, output_write, progress_write)
+        session.fork(run, run.names, output_write, progress_write)
         os.close(progress_write)
         os.close(output_write)
         started = time.monotonic()
@@ -150,24 +155,17 @@ def test_files_a_quick_child_left_are_charged_to_it_not_to_the_next(mode, monkey
     """Where the box is not a tmpfs of the file budget (no right to mount: Docker), only the watchdog bounds it. A
     check that writes past the budget and ends before the next look is charged for it by a last look at its end;
     the next child, on an emptied box, owes nothing."""
-    from autograder import session as session_module
-
-    for key, value in mode_env(mode).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(session_module.file_limits, "bounded_box", lambda *args: False)
+    monkeypatch.setattr(file_limits, "bounded_box", lambda *args: False)
     reference = (ROOT / "solutions" / "gmm" / "gmm.py").read_text(encoding="utf-8")
     start = reference.index('"""', reference.index("def fit_gmm(")) + 3
     body = reference.index('"""', start) + 4  # after the docstring's closing line
     source = reference[:body] + QUICK_WRITER.format(files_mib=LIMITS["files_mib"]) + reference[body:]
-    checks = load_checks("gmm")
-    names = checks.probe_names()
-    inputs = probe_inputs(checks, names, 7, reference_path(ROOT, "gmm", "gmm"))
-    run = ExerciseRun("gmm", "gmm", source, checks.probes, names, inputs, Limits(**LIMITS))
+    run = _run_in(mode, monkeypatch, "gmm", source)
     with Session(detect(), [run]) as session:
-        report = run_exercise(session, run)
-    outcomes = report.outcomes
+        outcomes = run_exercise(session, run).outcomes
     assert outcomes["fit"].problem == "files", outcomes["fit"]  # the first probe to call fit_gmm
-    assert all(outcomes[name].ok for name in names if name != "fit"), {n: o.message for n, o in outcomes.items()}
+    assert all(outcomes[name].ok for name in run.names if name != "fit"), {n: o.message for n, o in outcomes.items()}
+
 
 @pytest.mark.skipif(not bubblewrap_available(), reason="bubblewrap does not work here")
 def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
