@@ -29,7 +29,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from autograder import safe_io
+from autograder import procfs, safe_io
 from autograder.safe_io import listing
 
 DEFAULT_UIDS = (64100, 64899)
@@ -124,17 +124,15 @@ def clean_up(uid: int) -> None:
 
 def _uids_of(pid: str):
     """(real, effective, saved, filesystem) uids of a live process from /proc/PID/status (the folder's
-    owner lies for a non-dumpable process); None for a zombie, which holds nothing but its pid."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as handle:
-            for row in handle:
-                if row.startswith(b"State:") and row.split()[1:2] == [b"Z"]:
-                    return None
-                if row.startswith(b"Uid:"):
-                    return tuple(int(field) for field in row.split()[1:5])
-    except (OSError, ValueError):
+    owner lies for a non-dumpable process); None for a zombie that holds nothing but its pid (one whose first
+    thread alone ended, its other threads running on, is live: `procfs.holds_nothing`)."""
+    fields = procfs.status(pid)
+    if procfs.holds_nothing(fields) or "Uid" not in fields:
         return None
-    return None
+    try:
+        return tuple(int(field) for field in fields["Uid"][:4])
+    except ValueError:
+        return None
 
 
 def processes_of(uid: int) -> list[int]:

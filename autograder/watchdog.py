@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 from autograder import sandbox_users
+from autograder.procfs import holds_nothing, live_view, status as _status
 from autograder.safe_io import listing
 
 SLOW_S = 0.25  # full process scan, mapped unnamed files, System V memory, files
@@ -40,20 +41,7 @@ class Usage:
     file_entries: int = 0
 
 
-def _status(pid: int) -> dict:
-    fields = {}
-    try:
-        with open(f"/proc/{pid}/status", "rb") as handle:
-            for row in handle:
-                key, _, value = row.partition(b":")
-                if key in (b"State", b"Threads", b"VmRSS", b"PPid", b"Uid"):
-                    fields[key.decode()] = value.split()
-    except OSError:
-        pass
-    return fields
-
-
-def _pss_bytes(pid: int) -> int:
+def _pss_bytes(pid: int | str) -> int:
     """Proportional set size (falls back to resident size where smaps_rollup is unreadable)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
@@ -69,7 +57,7 @@ def _pss_bytes(pid: int) -> int:
         return 0
 
 
-def _unnamed_open_files(pid: int, seen: dict) -> int:
+def _unnamed_open_files(pid: int | str, seen: dict) -> int:
     """Count, into `seen` ((dev, ino) -> bytes), files without a name it holds open (memfds, deleted files);
     return its open fds. Cheap (no page tables walked): run on every look."""
     folder = f"/proc/{pid}/fd"
@@ -87,7 +75,7 @@ def _unnamed_open_files(pid: int, seen: dict) -> int:
     return len(fds)
 
 
-def _unnamed_mapped_files(pid: int, seen: dict) -> None:
+def _unnamed_mapped_files(pid: int | str, seen: dict) -> None:
     """Count, into `seen`, files without a name it maps (closed after mapping); dearer (reads its maps)."""
     try:
         with open(f"/proc/{pid}/maps", "rb") as handle:
@@ -191,12 +179,15 @@ class Watch:
         slow = now - self._slow_at >= SLOW_S
         pids = self._members(full_scan=slow)
         resident = threads = 0
-        alive = []
+        alive = []  # where /proc shows what each live process holds (`procfs.live_view`)
         for pid in pids:
             fields = _status(pid)
-            if not fields or fields.get("State", [b"Z"])[0] == b"Z":
+            if holds_nothing(fields):
                 continue
-            alive.append(pid)
+            view = live_view(pid, fields)
+            if view != str(pid):
+                fields = {**_status(view), "Threads": fields.get("Threads", [b"1"])}
+            alive.append(view)
             threads += int(fields.get("Threads", [b"1"])[0])
             resident += int(fields.get("VmRSS", [b"0"])[0]) * 1024
         if slow:
@@ -267,7 +258,7 @@ def kill_tree(root_pid: int, timeout_s: float = 10.0, spare=frozenset()) -> None
     own = os.getpid()
     while time.monotonic() < deadline:
         alive = [pid for pid in tree_and_session(root_pid)
-                 if pid != own and pid not in spare and (_status(pid).get("State") or [b"Z"])[0] != b"Z"]
+                 if pid != own and pid not in spare and not holds_nothing(_status(pid))]
         if not alive:
             return
         for pid in alive:
