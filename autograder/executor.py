@@ -271,8 +271,11 @@ class _Child:
 
     def _settle_from(self, out, names, failure, returncode, reported):
         banned = self._json(out, "banned")
-        if banned and not self.report.banned:
-            self.report.banned = sanitize.line(banned.get("module", "?"), 200)
+        module = banned.get("module") if isinstance(banned, dict) else None
+        # Written by the import hook, in the student's own process: believed only for a module this sandbox does
+        # refuse (a forged one would buy the exercise a second run).
+        if isinstance(module, str) and not self.report.banned and runner.is_banned(module, self.session.banned):
+            self.report.banned = sanitize.line(module, 200)
         imported = self._json(out, "import")
         if imported is None:
             problem, message = failure or ("crash", f"importing your file ended the process (exit code {returncode})")

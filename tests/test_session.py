@@ -167,6 +167,23 @@ def test_files_a_quick_child_left_are_charged_to_it_not_to_the_next(mode, monkey
     assert all(outcomes[name].ok for name in run.names if name != "fit"), {n: o.message for n, o in outcomes.items()}
 
 
+
+FORGED_REFUSAL = """import json as _json, os as _os
+with open(_os.path.join(_os.getcwd(), "out", "banned.json"), "w") as _file:
+    _json.dump({"module": "json"}, _file)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_forged_refusal_of_a_module_the_sandbox_allows_is_not_believed(mode, monkeypatch):
+    """out/banned.json is written by the import hook in the student's own process, so the student can write it too:
+    naming a module the sandbox does not refuse would have bought the exercise a second run (or zeroed it)."""
+    run = _run_in(mode, monkeypatch, "autoencoder", FORGED_REFUSAL + SOURCES["autoencoder"])
+    with Session(detect(), [run]) as session:
+        report = run_exercise(session, run)
+    assert report.banned is None
+    assert all(outcome.ok for outcome in report.outcomes.values()), report.outcomes
+
 @pytest.mark.skipif(not bubblewrap_available(), reason="bubblewrap does not work here")
 def test_one_sandbox_serves_exercises_with_the_same_banned_modules():
     course = load_course(ROOT / "course.yml")
