@@ -15,8 +15,6 @@ The uid is released only after all three, so the next sandbox starts clean.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import grp
@@ -30,12 +28,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from autograder import procfs, safe_io
+from autograder.sandboxed import sysv
 from autograder.safe_io import listing
 
 DEFAULT_UIDS = (64100, 64899)
 LOCK_DIRS = ("/run/genmodels-course-sandbox", os.path.join(tempfile.gettempdir(), "genmodels-course-sandbox-root"))
 TEMP_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
-IPC_RMID = 0
 
 
 class NoSandboxUser(RuntimeError):
@@ -189,45 +187,14 @@ def remove_leftovers(uid: int) -> None:
     """Delete the files and folders `uid` owns in the world-writable folders, and its System V IPC objects."""
     for entry, info in entries_of(uid, temp_roots()):
         safe_io.remove(entry.path, info)
-    _remove_ipc(uid)
+    sysv.remove(ipc_objects(uid))
 
 
 def ipc_objects(uid: int):
-    """(kind, id, bytes) of the System V shared memory segments and message queues `uid` owns or created."""
-    found = []
-    for kind, size_column in (("shm", "size"), ("msg", "cbytes"), ("sem", None)):
-        try:
-            rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        except OSError:
-            continue
-        if not rows:
-            continue
-        header = rows[0].split()
-        for row in rows[1:]:
-            fields = dict(zip(header, row.split()))
-            try:
-                if uid in (int(fields["uid"]), int(fields["cuid"])):
-                    ident = int(fields[{"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]])
-                    found.append((kind, ident, int(fields[size_column]) if size_column else 0))
-            except (KeyError, ValueError):
-                continue
-    return found
+    """(kind, id, bytes) of the System V objects `uid` owns or created (`sandboxed.sysv.objects`)."""
+    return sysv.objects(uid)
 
 
 def ipc_bytes(uid: int) -> int:
     """Bytes of the System V shared memory segments and message queues `uid` owns or created."""
     return sum(size for kind, _, size in ipc_objects(uid) if kind != "sem")
-
-
-def _remove_ipc(uid: int) -> None:
-    objects = ipc_objects(uid)
-    if not objects:
-        return
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    for kind, ident, _ in objects:
-        if kind == "shm":
-            libc.shmctl(ident, IPC_RMID, None)
-        elif kind == "msg":
-            libc.msgctl(ident, IPC_RMID, None)
-        else:
-            libc.semctl(ident, 0, IPC_RMID)

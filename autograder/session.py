@@ -341,8 +341,12 @@ class Session:
                 return
             time.sleep(0.01)
             # A child the zygote forks only now (the command came just before the first kill) is killed too: it
-            # would otherwise run unwatched while this loop waits.
+            # would otherwise run unwatched while this loop waits (and could stop the zygote again).
             self.started.watch.kill(spare={self.zygote_pid})
+            try:
+                os.kill(self.zygote_pid, signal.SIGCONT)
+            except OSError:
+                pass
         self._empty_private_folders()
         self._remove_leftovers()
         self.started.watch.look_afresh()  # what was just removed no longer counts against the next child

@@ -67,15 +67,21 @@ def test_what_one_exercise_does_costs_only_its_checks(mode, attack, course, tmp_
     assert scores["iwae"] == pytest.approx(5.0), graded.results["output"]
 
 
+SYSV = "import ctypes, ctypes.util\n_libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+SYSV_KEY = 0x5EED
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_no_exercise_sees_another_exercises_state(mode, course, tmp_path):
     """The first exercise changes modules, defaults and files around it; the second starts from a clean child."""
     # Its temporary folder: the private /tmp under bubblewrap, the box in the fallback (the host's /tmp is closed).
     meddle = ("import numpy, torch, sys, tempfile, os\nnumpy.MEDDLED = True\ntorch.set_default_dtype(torch.float64)\n"
-              "sys.modules['iwae'] = None\nopen(os.path.join(tempfile.gettempdir(), 'meddled'), 'w').close()\n")
+              "sys.modules['iwae'] = None\nopen(os.path.join(tempfile.gettempdir(), 'meddled'), 'w').close()\n"
+              f"{SYSV}assert _libc.shmget({SYSV_KEY}, 4096, 0o1600) >= 0\n")
     check = ("import numpy, torch, os, tempfile\nassert not hasattr(numpy, 'MEDDLED'), 'saw the other exercise'\n"
              "assert torch.get_default_dtype() == torch.float32, 'saw the other dtype'\n"
-             "assert not os.path.exists(os.path.join(tempfile.gettempdir(), 'meddled')), 'saw its file'\n")
+             "assert not os.path.exists(os.path.join(tempfile.gettempdir(), 'meddled')), 'saw its file'\n"
+             f"{SYSV}assert _libc.shmget({SYSV_KEY}, 0, 0o600) < 0, 'saw its System V memory'\n")
     graded = grade(course, submission(tmp_path, meddle, check), mode, tmp_path / "r.json", exercise=PAIR)
     assert_contained(graded, token())
     assert graded.results["score"] == pytest.approx(10.0), graded.results["output"]

@@ -10,7 +10,8 @@ ends: the run's stdout/stderr and its progress pipe. The child it forks:
 - runs `autograder.sandboxed.runner.run_probes` (import the student's file, run the probes,
   write plain data, announce progress), then exits.
 
-The zygote waits for it and reports "exited STATUS" on the command socket. It is not
+The zygote waits for it and reports "exited STATUS" on the command socket; before the next child, it removes
+what the last one left in System V IPC (its own namespace, under bubblewrap). It is not
 dumpable, so student code running as the same uid can neither read its memory nor reach its
 file descriptors; what it can do (kill or stop it) only costs the submission its own time: the
 grader notices and starts a fresh sandbox for what is left.
@@ -28,6 +29,8 @@ import os
 import resource
 import socket
 import sys
+
+from autograder.sandboxed import sysv
 
 PR_SET_DUMPABLE = 4
 
@@ -82,6 +85,9 @@ def serve(commands: socket.socket) -> None:
             continue
         out_fd, progress_fd = fds
         command = json.loads(message.decode("utf-8"))
+        # Every process of the last child is dead by now: what it left in System V IPC goes, so this one finds
+        # nothing of it (under bubblewrap the namespace is the sandbox's own, which the grader cannot see).
+        sysv.remove(sysv.objects(os.getuid()))
         pid = os.fork()
         if pid == 0:
             _child(command, out_fd, progress_fd, commands)
