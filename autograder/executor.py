@@ -105,15 +105,31 @@ def _ended(returncode) -> str:
     return f"the process ended during this check (exit code {returncode}): does your code call exit()?"
 
 
-class _Progress:
-    """Events from the runner's progress pipe: 'import' started / probe NAME finished. Only ever grows."""
+def _fingerprint(out: Path, name: str) -> tuple:
+    """What identifies the output files of step `name` as they are now (inode, size, change time; None if absent)."""
+    found = []
+    for suffix in (".json", ".npz"):
+        try:
+            info = os.lstat(out / f"{name}{suffix}")
+            found.append((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+        except OSError:
+            found.append(None)
+    return tuple(found)
 
-    def __init__(self, read_fd: int):
-        self.fd = read_fd
+
+class _Progress:
+    """Events from the runner's progress pipe: 'import' started / probe NAME finished. Only ever grows.
+
+    The pipe is the student's process's too, so a "finished" line can be forged to restart the clock while the
+    check runs on: each claim keeps the fingerprint of the step's outputs as they were when it was read.
+    """
+
+    def __init__(self, read_fd: int, out: Path):
+        self.fd, self.out = read_fd, out
         os.set_blocking(read_fd, False)
         self.buffer = b""
         self.import_started = False
-        self.finished: set = set()  # "import" and probe names, as reported
+        self.finished: dict = {}  # "import" and probe names, as reported -> their outputs' fingerprint then
 
     def poll(self) -> None:
         for _ in range(16):  # at most 1 MiB per poll: a flood cannot starve the watchdog
@@ -132,8 +148,8 @@ class _Progress:
                 kind, _, name = line.decode("utf-8", "replace").partition(" ")
                 if kind == "started" and name == "import":
                     self.import_started = True
-                elif kind == "finished" and len(self.finished) < 10_000:
-                    self.finished.add(name)
+                elif kind == "finished" and len(self.finished) < 10_000 and name not in self.finished:
+                    self.finished[name] = _fingerprint(self.out, name)
 
     def close(self) -> None:
         os.close(self.fd)
@@ -180,7 +196,7 @@ class _Child:
         """Run until done or killed; return the names still to run (empty when finished)."""
         read_fd, write_fd = os.pipe()
         out_read, out_write = os.pipe()
-        progress = _Progress(read_fd)
+        progress = _Progress(read_fd, self.session.box / "out")
         output = OutputCapture(out_read, self.limits.output_kib * 1024)
         try:
             self.session.fork(self.run, names, out_write, write_fd)
@@ -290,6 +306,11 @@ class _Child:
                 self.report.outcomes[name] = ProbeOutcome(name, problem="import", message=message)
             return []
         for index, name in enumerate(names):
+            if name in reported and reported[name] != _fingerprint(self.session.box / "out", name):
+                self.report.outcomes[name] = ProbeOutcome(name, problem="malformed", message=(
+                    "this check was reported finished before its output was final, so its time could not be kept; "
+                    "it is not graded (does your code write to file descriptors it did not open?)"))
+                continue
             if out is not None and safe_io.exists_at(out, f"{name}.json"):
                 self.report.outcomes[name] = self._record(out, name)
                 continue

@@ -260,6 +260,30 @@ while True:
     assert graded.score_of("log_gaussian_pdf") == pytest.approx(graded.max_of("log_gaussian_pdf"))
 
 
+def test_a_forged_finish_does_not_lend_a_check_the_next_ones_time(mode, course, tmp_path):
+    """m_step writes "finished m_step" on the progress pipe (inherited: the student's process holds it too) late in
+    its time, which restarts the clock for the next check, then runs on past its own time limit on the next one's.
+    It is not graded; the checks after it are."""
+    half = LIMITS["check_time_s"] * 0.6  # twice this is past m_step's limit, once is within the next check's
+    attack = f"""
+import os, time
+time.sleep({half})
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        if fd > 2 and os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"):
+            os.write(fd, b"finished m_step\\n")
+    except OSError:
+        pass
+time.sleep({half})
+"""
+    graded = grade(course, submit(tmp_path, hostile(REFERENCE, "m_step", once("forge", attack))), mode,
+                   tmp_path / "results.json")
+    assert_contained(graded, token())
+    for check in graded.test("m_step"):
+        assert check["score"] == 0 and "reported finished before its output was final" in check["output"], check
+    assert graded.results["score"] == pytest.approx(FULL - graded.max_of("m_step")), graded.feedback()
+
+
 def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
     """Code the student controls can read whatever the sandbox holds, and print it into its feedback: the probes'
     stand-ins are decoys that live in the probe module, and no input carries code."""
