@@ -284,6 +284,21 @@ time.sleep({half})
     assert graded.results["score"] == pytest.approx(FULL - graded.max_of("m_step")), graded.feedback()
 
 
+def test_no_user_namespace_of_its_own(mode, course, tmp_path):
+    """In a user namespace of its own (which this host lets unprivileged users make) student code could mount a tmpfs
+    and fill it where the watchdog never looks: the zygote's seccomp filter refuses to make one."""
+    attack = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+print("USERNS", libc.unshare(0x10000000), ctypes.get_errno(), flush=True)
+"""
+    graded = grade(course, submit(tmp_path, hostile(REFERENCE, "log_gaussian_pdf", once("userns", attack))), mode,
+                   tmp_path / "results.json")
+    assert_contained(graded, token())
+    assert "USERNS -1 1" in graded.results["output"], graded.results["output"][:2000]  # EPERM
+    assert graded.results["score"] == pytest.approx(FULL), graded.feedback()
+
+
 def test_no_piece_of_the_reference_reaches_the_sandbox(mode, course, tmp_path):
     """Code the student controls can read whatever the sandbox holds, and print it into its feedback: the probes'
     stand-ins are decoys that live in the probe module, and no input carries code."""

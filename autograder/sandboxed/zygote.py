@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import errno
 import gc
 import importlib
 import json
@@ -33,6 +34,28 @@ import sys
 from autograder.sandboxed import sysv
 
 PR_SET_DUMPABLE = 4
+CLONE_NEWUSER = 0x10000000
+
+
+def refuse_user_namespaces() -> bool:
+    """From now on, in this process and every process it starts, creating a user namespace fails (EPERM) and
+    clone3 reports ENOSYS (so that its flags can be checked: the C library falls back to clone, as under
+    Docker's default seccomp profile). Where unprivileged users may create user namespaces, student code in
+    one could mount a tmpfs of its own and fill it out of the watchdog's sight. Returns whether the filter is
+    in place (libseccomp is missing on some hosts: then only the watchdog bounds memory).
+    """
+    try:
+        import pyseccomp as seccomp
+
+        rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        new_user = seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), "unshare", new_user)
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", new_user)
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        rules.load()
+    except (ImportError, OSError, RuntimeError, ValueError):
+        return False
+    return True
 
 
 def _lower(limit, value):
@@ -140,6 +163,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # same-uid student code cannot read our memory or descriptors
+    refuse_user_namespaces()
     commands = socket.socket(fileno=args.commands_fd)
     gc.disable()  # imports make hundreds of thousands of objects that all stay: no collection need walk them
     importlib.import_module("numpy")  # the point is to pay the imports once
