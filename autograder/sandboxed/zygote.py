@@ -53,7 +53,7 @@ def refuse_user_namespaces() -> bool:
         rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", new_user)
         rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
         rules.load()
-    except (ImportError, OSError, RuntimeError, ValueError):
+    except (ImportError, OSError, RuntimeError, ValueError, NotImplementedError):  # (an architecture it lacks)
         return False
     return True
 
