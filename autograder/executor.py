@@ -124,8 +124,8 @@ class _Progress:
     check runs on: each claim keeps the fingerprint of the step's outputs as they were when it was read.
     """
 
-    def __init__(self, read_fd: int, out: Path):
-        self.fd, self.out = read_fd, out
+    def __init__(self, read_fd: int, out: Path, steps):
+        self.fd, self.out, self.steps = read_fd, out, {"import", *steps}
         os.set_blocking(read_fd, False)
         self.buffer = b""
         self.import_started = False
@@ -148,7 +148,7 @@ class _Progress:
                 kind, _, name = line.decode("utf-8", "replace").partition(" ")
                 if kind == "started" and name == "import":
                     self.import_started = True
-                elif kind == "finished" and len(self.finished) < 10_000 and name not in self.finished:
+                elif kind == "finished" and name in self.steps and name not in self.finished:
                     self.finished[name] = _fingerprint(self.out, name)
 
     def close(self) -> None:
@@ -196,7 +196,7 @@ class _Child:
         """Run until done or killed; return the names still to run (empty when finished)."""
         read_fd, write_fd = os.pipe()
         out_read, out_write = os.pipe()
-        progress = _Progress(read_fd, self.session.box / "out")
+        progress = _Progress(read_fd, self.session.box / "out", names)
         output = OutputCapture(out_read, self.limits.output_kib * 1024)
         try:
             self.session.fork(self.run, names, out_write, write_fd)

@@ -187,14 +187,5 @@ def remove_leftovers(uid: int) -> None:
     """Delete the files and folders `uid` owns in the world-writable folders, and its System V IPC objects."""
     for entry, info in entries_of(uid, temp_roots()):
         safe_io.remove(entry.path, info)
-    sysv.remove(ipc_objects(uid))
+    sysv.remove(sysv.objects(uid))
 
-
-def ipc_objects(uid: int):
-    """(kind, id, bytes) of the System V objects `uid` owns or created (`sandboxed.sysv.objects`)."""
-    return sysv.objects(uid)
-
-
-def ipc_bytes(uid: int) -> int:
-    """Bytes of the System V shared memory segments and message queues `uid` owns or created."""
-    return sum(size for kind, _, size in ipc_objects(uid) if kind != "sem")

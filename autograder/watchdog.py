@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from autograder import sandbox_users
 from autograder.procfs import holds_nothing, live_view, status as _status
 from autograder.safe_io import listing
+from autograder.sandboxed import sysv
 
-SLOW_S = 0.25  # full process scan, mapped unnamed files, System V memory, files
+SLOW_S = 0.25  # full process scan, mapped unnamed files, files
 MAX_FILE_ENTRIES = 20_000  # past this, the walk stops: "too many files" is reason enough to stop it
 
 
@@ -194,7 +195,7 @@ class Watch:
             self._slow_at = now
             self._measure_slow(alive)
         mapped, file_bytes, file_entries = self._slow
-        ipc = sandbox_users.ipc_bytes(self.uid) if self.uid is not None else 0
+        ipc = sysv.held_bytes(self.uid) if self.uid is not None else 0
         unnamed = dict(mapped)  # a memfd both open and mapped counts once
         open_files = sum(_unnamed_open_files(pid, unnamed) for pid in alive)
         hidden = sum(unnamed.values()) + ipc

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder import file_limits, sandbox_users
+from autograder.sandboxed import sysv
 from redteam import LIMITS, MODES, ROOT, assert_contained, grade, hostile, leftovers, private_course, token
 
 REFERENCE = (ROOT / "solutions/gmm/gmm.py").read_text(encoding="utf-8")
@@ -230,7 +231,7 @@ def test_limits_hold_from_outside(mode, attack, course, tmp_path, request):
     assert_contained(graded, name)
     if attack == "sysv":  # (only this test makes System V objects outside a namespace of their own)
         first, last = sandbox_users.uid_range()
-        assert not [o for uid in range(first, last + 1) for o in sandbox_users.ipc_objects(uid)]
+        assert not [o for uid in range(first, last + 1) for o in sysv.objects(uid)]
     reported = [int(line.split()[-1]) for line in graded.results["output"].splitlines() if "ATTACK-DONE" in line]
     assert all(got <= BOUNDS[attack] for got in reported), graded.results["output"]
     if attack == "tmpfs" and mode == "fallback" and shutil.which("setfacl"):  # the host's /tmp is closed to it

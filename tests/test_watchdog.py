@@ -13,6 +13,7 @@ import time
 import pytest
 
 from autograder import procfs, sandbox_users, watchdog
+from autograder.sandboxed import sysv
 
 UNUSED_UID = 3_999_999  # no process runs as it: the watch sees this process (its root) and what the uid holds
 GIB = 1 << 30
@@ -21,7 +22,7 @@ GIB = 1 << 30
 def test_system_v_memory_counts_on_the_next_look_not_the_next_slow_one(tmp_path, monkeypatch):
     """A writer fills gigabytes of shared memory between two slow looks (0.25 s apart): each look counts it."""
     segments = []
-    monkeypatch.setattr(sandbox_users, "ipc_objects", lambda uid: list(segments) if uid == UNUSED_UID else [])
+    monkeypatch.setattr(sysv, "objects", lambda uid: list(segments) if uid == UNUSED_UID else [])
     watch = watchdog.Watch(os.getpid(), UNUSED_UID, tmp_path, outside_box=False)
     before = watch.usage().memory_bytes  # a slow look
     segments.append(("shm", 1, 2 * GIB))

@@ -36,6 +36,11 @@ def objects(uid: int) -> list:
     return found
 
 
+def held_bytes(uid: int) -> int:
+    """Bytes of the System V shared memory segments and message queues `uid` owns or created."""
+    return sum(size for kind, _, size in objects(uid) if kind != "sem")
+
+
 def remove(found) -> None:
     """Remove the objects `found` (from `objects`); one already gone is skipped."""
     if not found:
